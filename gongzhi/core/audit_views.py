@@ -1,0 +1,70 @@
+"""The audit trail: a page and an API, scoped like the data they describe."""
+
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from rest_framework import serializers, viewsets
+
+from gongzhi.accounts.roles import AUDIT_VIEW
+
+from .filtersets import ObjectChangeFilterSet
+from .models import ObjectChange
+from .permissions import ScopePermission
+from .views import ScopePermissionMixin, paginate, scoped_get
+
+
+class ChangeListView(ScopePermissionMixin, TemplateView):
+    permission = AUDIT_VIEW
+    template_name = "core/change_list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        qs = ObjectChange.objects.restrict(self.request.user).select_related("content_type")
+        filterset = ObjectChangeFilterSet(self.request.GET, queryset=qs)
+        ctx.update(filterset=filterset, page=paginate(self.request, filterset.qs))
+        return ctx
+
+
+class ChangeDetailView(ScopePermissionMixin, TemplateView):
+    permission = AUDIT_VIEW
+    template_name = "core/change_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["change"] = scoped_get(ObjectChange, self.request.user, pk=kwargs["pk"])
+        return ctx
+
+
+class ObjectChangeSerializer(serializers.ModelSerializer):
+    content_type = serializers.SerializerMethodField(label=_("对象类型"))
+
+    class Meta:
+        model = ObjectChange
+        fields = [
+            "id",
+            "time",
+            "user",
+            "user_name",
+            "request_id",
+            "action",
+            "content_type",
+            "object_id",
+            "object_repr",
+            "prechange_data",
+            "postchange_data",
+        ]
+
+    def get_content_type(self, obj) -> str:
+        return f"{obj.content_type.app_label}.{obj.content_type.model}"
+
+
+class ObjectChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit trail of changes within your scope."""
+
+    permission_classes = [ScopePermission]
+    scope_app = "audit"
+    serializer_class = ObjectChangeSerializer
+    filterset_class = ObjectChangeFilterSet
+    queryset = ObjectChange.objects.none()
+
+    def get_queryset(self):
+        return ObjectChange.objects.restrict(self.request.user).select_related("content_type")

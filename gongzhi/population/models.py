@@ -1,0 +1,145 @@
+"""Households and residents. ID numbers and phones are encrypted at rest from the first row.
+
+The population issue adds validation, masking with a reveal log, tags, care files and Excel.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from gongzhi.core.crypto import EncryptedCharField, blind_index
+from gongzhi.core.models import TimeStampedModel
+from gongzhi.core.scope import ScopedManager
+
+from .choices import Gender, Relation
+
+POPULATION_SCOPE = {
+    "district": "district",
+    "street": "street",
+    "community": "community",
+    "grid": "grid",
+    "building": "building",
+}
+
+
+class Household(TimeStampedModel):
+    """户: a dwelling in a building (its ancestors denormalised for scoped counts)."""
+
+    building = models.ForeignKey(
+        "territory.Building", verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="households"
+    )
+    grid = models.ForeignKey(
+        "territory.Grid", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="households", editable=False
+    )
+    community = models.ForeignKey(
+        "territory.Community",
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        editable=False,
+    )
+    street = models.ForeignKey(
+        "territory.Street",
+        verbose_name=_("街道"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        editable=False,
+    )
+    district = models.ForeignKey(
+        "territory.District",
+        verbose_name=_("区"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        editable=False,
+    )
+    room = models.CharField(_("门牌（单元-室）"), max_length=30)
+
+    objects = ScopedManager()
+    scope_app = "population"
+    scope_lookups = POPULATION_SCOPE
+
+    class Meta:
+        verbose_name = _("户")
+        verbose_name_plural = pgettext_lazy("plural", "户")
+        ordering = ["building", "room"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "room"], name="population_household_room_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_id}-{self.room}"
+
+
+class Resident(TimeStampedModel):
+    """居民: a person living in a household."""
+
+    household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="residents")
+    building = models.ForeignKey(
+        "territory.Building",
+        verbose_name=_("楼栋"),
+        on_delete=models.PROTECT,
+        related_name="residents",
+        editable=False,
+    )
+    grid = models.ForeignKey(
+        "territory.Grid", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="residents", editable=False
+    )
+    community = models.ForeignKey(
+        "territory.Community",
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="residents",
+        editable=False,
+    )
+    street = models.ForeignKey(
+        "territory.Street",
+        verbose_name=_("街道"),
+        on_delete=models.PROTECT,
+        related_name="residents",
+        editable=False,
+    )
+    district = models.ForeignKey(
+        "territory.District",
+        verbose_name=_("区"),
+        on_delete=models.PROTECT,
+        related_name="residents",
+        editable=False,
+    )
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices, default=Relation.HEAD)
+    id_number = EncryptedCharField(_("公民身份号码"), blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone = EncryptedCharField(_("手机号码"), blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
+    objects = ScopedManager()
+    scope_app = "population"
+    scope_lookups = POPULATION_SCOPE
+
+    class Meta:
+        verbose_name = _("居民")
+        verbose_name_plural = pgettext_lazy("plural", "居民")
+        ordering = ["household", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=~Q(id_number_hash=""),
+                name="population_resident_id_number_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_id_number(self, value: str) -> None:
+        self.id_number = value.strip().upper()
+        self.id_number_hash = blind_index(value, "id_number")
+
+    def set_phone(self, value: str) -> None:
+        self.phone = value.strip()
+        self.phone_hash = blind_index(value, "phone")

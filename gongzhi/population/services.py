@@ -1,0 +1,55 @@
+"""Writes to households and residents (the population issue extends these)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from gongzhi.core.audit import log_change
+from gongzhi.core.choices import ChangeAction
+
+from .models import Household, Resident
+
+
+@transaction.atomic
+def create_household(*, actor, building, room: str) -> Household:
+    household = Household(
+        building=building,
+        grid_id=building.grid_id,
+        community_id=building.community_id,
+        street_id=building.street_id,
+        district_id=building.district_id,
+        room=room.strip(),
+    )
+    household.full_clean()
+    household.save()
+    log_change(actor=actor, obj=household, action=ChangeAction.CREATE)
+    return household
+
+
+@transaction.atomic
+def create_resident(
+    *, actor, household: Household, name: str, gender: str, id_number: str = "", phone: str = "", **extra
+) -> Resident:
+    resident = Resident(
+        household=household,
+        building_id=household.building_id,
+        grid_id=household.grid_id,
+        community_id=household.community_id,
+        street_id=household.street_id,
+        district_id=household.district_id,
+        name=name.strip(),
+        gender=gender,
+        **extra,
+    )
+    if id_number:
+        resident.set_id_number(id_number)
+        if Resident.objects.filter(id_number_hash=resident.id_number_hash).exists():
+            raise ValidationError({"id_number": _("该公民身份号码已登记，不能重复录入。")})
+    if phone:
+        resident.set_phone(phone)
+    resident.full_clean(exclude=["id_number_hash", "phone_hash"])
+    resident.save()
+    log_change(actor=actor, obj=resident, action=ChangeAction.CREATE)
+    return resident

@@ -1,0 +1,28 @@
+"""Test settings. `GONGZHI_TEST_DB=postgres` runs the suite on PostgreSQL.
+
+The PostgreSQL URL comes from `GONGZHI_TEST_DATABASE_URL`, default
+postgres://postgres@127.0.0.1:5432/gongzhi (pytest-django prefixes the name with test_).
+"""
+
+import os
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-secret-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WHITENOISE_USE_FINDERS = True
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+GONGZHI_FIELD_KEY = "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy0hISE="
+GONGZHI_MAP_TILES_URL = ""
+
+if os.environ.get("GONGZHI_TEST_DB", "sqlite") == "postgres":
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ.get("GONGZHI_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gongzhi")
+        )
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

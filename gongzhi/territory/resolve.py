@@ -1,0 +1,39 @@
+"""Resolve a point to the one grid that contains it ("事在格中")."""
+
+from __future__ import annotations
+
+import threading
+
+import shapely
+from django.db.models import Count, Max
+
+from . import geometry
+from .models import Grid
+
+_lock = threading.Lock()
+_cache: dict[str, object] = {"version": None, "tree": None, "ids": []}
+
+
+def _version() -> tuple:
+    agg = Grid.objects.aggregate(n=Count("id"), last=Max("updated"))
+    return (agg["n"], agg["last"])
+
+
+def _index():
+    version = _version()
+    with _lock:
+        if _cache["version"] != version:
+            rows = list(Grid.objects.exclude(geometry=None).values_list("pk", "geometry").order_by("pk"))
+            geoms = [shapely.geometry.shape(g) for _, g in rows]
+            _cache.update(version=version, tree=shapely.STRtree(geoms), ids=[pk for pk, _ in rows])
+        return _cache["tree"], _cache["ids"]
+
+
+def resolve_grid_id(lon: float, lat: float) -> int | None:
+    """The id of the grid whose boundary contains the point; on a shared edge, the lowest id."""
+    point = geometry.parse_point(lon, lat)
+    tree, ids = _index()
+    if tree is None or not ids:
+        return None
+    hits = [ids[i] for i in tree.query(point, predicate="intersects")]
+    return min(hits) if hits else None

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from gongzhi.accounts import views as account_views
+
+api_patterns = [
+    path("territory/", include("gongzhi.territory.api.urls")),
+    path("accounts/", include("gongzhi.accounts.api.urls")),
+    path("audit/", include("gongzhi.core.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", account_views.HomeView.as_view(), name="home"),
+    path("accounts/", include("gongzhi.accounts.urls")),
+    path("territory/", include("gongzhi.territory.urls")),
+    path("audit/", include("gongzhi.core.urls")),
+    path("api/", include(api_patterns)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "gongzhi.core.views_errors.bad_request"
+handler403 = "gongzhi.core.views_errors.permission_denied"
+handler404 = "gongzhi.core.views_errors.page_not_found"
+handler500 = "gongzhi.core.views_errors.server_error"
