@@ -59,8 +59,7 @@ test-postgres:
 
 ## messages: re-extract the English catalogue and compile it (needs GNU gettext).
 messages: install-dev
-	$(MANAGE) makemessages --locale en --no-location --ignore ".venv/*" --ignore "staticfiles/*"
-	$(MANAGE) makemessages --locale en --domain djangojs --no-location --ignore ".venv/*" --ignore "staticfiles/*" --ignore "static/vendor/*"
+	$(MANAGE) makemessages --locale en --no-location --ignore ".venv/*" --ignore "staticfiles/*" --ignore "bench/*" --ignore "test-artifacts/*"
 	$(MANAGE) compilemessages --locale en --ignore ".venv/*"
 
 bench: install-dev

@@ -82,7 +82,7 @@ class Assignment(TimeStampedModel):
     district = models.ForeignKey(
         "territory.District",
         verbose_name=_("区"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="assignments",
@@ -90,7 +90,7 @@ class Assignment(TimeStampedModel):
     street = models.ForeignKey(
         "territory.Street",
         verbose_name=_("街道"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="assignments",
@@ -98,7 +98,7 @@ class Assignment(TimeStampedModel):
     community = models.ForeignKey(
         "territory.Community",
         verbose_name=_("社区"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="assignments",
@@ -106,7 +106,7 @@ class Assignment(TimeStampedModel):
     grid = models.ForeignKey(
         "territory.Grid",
         verbose_name=_("网格"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="assignments",
@@ -114,7 +114,7 @@ class Assignment(TimeStampedModel):
     building = models.ForeignKey(
         "territory.Building",
         verbose_name=_("楼栋"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="assignments",

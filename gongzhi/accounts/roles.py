@@ -11,13 +11,12 @@ TERRITORY_CHANGE = "territory.change"
 POPULATION_VIEW = "population.view"
 POPULATION_CHANGE = "population.change"
 AUDIT_VIEW = "audit.view"
-ACCOUNTS_VIEW = "accounts.view"
 
 _STAFF_VIEW = {TERRITORY_VIEW, POPULATION_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.DISTRICT_ADMIN: frozenset(_STAFF_VIEW | {TERRITORY_CHANGE, POPULATION_CHANGE, AUDIT_VIEW, ACCOUNTS_VIEW}),
-    Role.STREET_ADMIN: frozenset(_STAFF_VIEW | {TERRITORY_CHANGE, POPULATION_CHANGE, AUDIT_VIEW, ACCOUNTS_VIEW}),
+    Role.DISTRICT_ADMIN: frozenset(_STAFF_VIEW | {TERRITORY_CHANGE, POPULATION_CHANGE, AUDIT_VIEW}),
+    Role.STREET_ADMIN: frozenset(_STAFF_VIEW | {TERRITORY_CHANGE, POPULATION_CHANGE, AUDIT_VIEW}),
     Role.DISPATCHER: frozenset(_STAFF_VIEW),
     Role.COMMUNITY_WORKER: frozenset(_STAFF_VIEW | {POPULATION_CHANGE, AUDIT_VIEW}),
     Role.GRID_WORKER: frozenset(_STAFF_VIEW | {POPULATION_CHANGE}),
@@ -27,10 +26,3 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.RESIDENT: frozenset(),
     Role.PARTNER: frozenset(),
 }
-
-# Home page per role, used after login.
-ROLE_HOME: dict[str, str] = {}
-
-
-def roles_with(perm: str) -> set[str]:
-    return {role for role, perms in ROLE_PERMISSIONS.items() if perm in perms}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from .models import Assignment, User
 def create_user(*, actor, username: str, password: str | None, display_name: str = "", **extra) -> User:
     user = User(username=username, display_name=display_name, **extra)
     if password:
+        validate_password(password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()

@@ -1,6 +1,7 @@
 """Per-request context (request id) carried in a context variable for audit rows."""
 
 import contextvars
+import logging
 import uuid
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("gongzhi_request_id", default="")
@@ -20,3 +21,11 @@ def set_request_id(value: str) -> contextvars.Token[str]:
 
 def reset_request_id(token: contextvars.Token[str]) -> None:
     _request_id.reset(token)
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds `request_id` to every log record ("-" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = get_request_id() or "-"
+        return True

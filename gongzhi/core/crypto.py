@@ -54,17 +54,24 @@ def _aead() -> AESGCM:
     return AESGCM(_subkey(b"gongzhi-field-encryption"))
 
 
-def encrypt(plain: str) -> str:
+def encrypt(plain: str, context: bytes | None = None) -> str:
+    """Seal `plain`; `context` (e.g. b"table.column") is authenticated, so a value copied to
+    another column does not decrypt there."""
     nonce = os.urandom(12)
-    sealed = _aead().encrypt(nonce, plain.encode(), None)
+    sealed = _aead().encrypt(nonce, plain.encode(), context)
     return PREFIX + base64.b64encode(nonce + sealed).decode()
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, context: bytes | None = None) -> str:
     if not token.startswith(PREFIX):
         raise ValueError("not an encrypted value")
     raw = base64.b64decode(token[len(PREFIX) :])
-    return _aead().decrypt(raw[:12], raw[12:], None).decode()
+    return _aead().decrypt(raw[:12], raw[12:], context).decode()
+
+
+def check_key() -> None:
+    """Raise ImproperlyConfigured unless the field key is usable (called by a system check)."""
+    _master_key()
 
 
 def normalise(value: str) -> str:
@@ -87,13 +94,17 @@ class EncryptedCharField(models.TextField):
 
     encrypted = True
 
+    @property
+    def context(self) -> bytes:
+        return f"{self.model._meta.db_table}.{self.column}".encode()
+
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        return decrypt(value)
+        return decrypt(value, self.context)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
-        return encrypt(str(value))
+        return encrypt(str(value), self.context)

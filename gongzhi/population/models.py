@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from gongzhi.core.crypto import EncryptedCharField, blind_index
+from gongzhi.core.crypto import EncryptedCharField, blind_index, normalise
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopedManager
 
@@ -137,9 +137,9 @@ class Resident(TimeStampedModel):
         return self.name
 
     def set_id_number(self, value: str) -> None:
-        self.id_number = value.strip().upper()
+        self.id_number = normalise(value)
         self.id_number_hash = blind_index(value, "id_number")
 
     def set_phone(self, value: str) -> None:
-        self.phone = value.strip()
+        self.phone = normalise(value)
         self.phone_hash = blind_index(value, "phone")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import log_change
@@ -50,6 +50,10 @@ def create_resident(
     if phone:
         resident.set_phone(phone)
     resident.full_clean(exclude=["id_number_hash", "phone_hash"])
-    resident.save()
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError as exc:  # a concurrent insert of the same ID number
+        raise ValidationError({"id_number": _("该公民身份号码已登记，不能重复录入。")}) from exc
     log_change(actor=actor, obj=resident, action=ChangeAction.CREATE)
     return resident

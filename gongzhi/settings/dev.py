@@ -3,6 +3,7 @@
 from .base import *  # noqa: F403
 
 DEBUG = True
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database and dev key live here
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

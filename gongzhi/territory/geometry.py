@@ -22,6 +22,8 @@ LON_RANGE = (73.0, 136.0)
 LAT_RANGE = (3.0, 54.0)
 # Tolerance (degrees, about 1 cm) for "child lies within parent" on shared edges.
 CONTAIN_TOLERANCE = 1e-7
+# Overlap area (square degrees, about 1 m² at these latitudes) below which polygons only touch.
+OVERLAP_TOLERANCE = 1e-10
 
 
 def parse_polygon(value: Any) -> shapely.Geometry:
@@ -81,6 +83,11 @@ def centroid(geom: shapely.Geometry) -> tuple[float, float]:
 
 def contains(parent: shapely.Geometry, child: shapely.Geometry) -> bool:
     return parent.buffer(CONTAIN_TOLERANCE).contains(child)
+
+
+def overlaps(a: shapely.Geometry, b: shapely.Geometry) -> bool:
+    """True when two polygons share more than an edge (an overlap of more than about 1 m²)."""
+    return a.intersects(b) and a.intersection(b).area > OVERLAP_TOLERANCE
 
 
 def to_geojson(geom: shapely.Geometry) -> dict[str, Any]:

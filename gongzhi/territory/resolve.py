@@ -29,11 +29,16 @@ def _index():
         return _cache["tree"], _cache["ids"]
 
 
-def resolve_grid_id(lon: float, lat: float) -> int | None:
-    """The id of the grid whose boundary contains the point; on a shared edge, the lowest id."""
+def grid_ids_at(lon: float, lat: float) -> list[int]:
+    """Ids of the grids whose boundary holds the point, lowest first (several only on a shared edge)."""
     point = geometry.parse_point(lon, lat)
     tree, ids = _index()
     if tree is None or not ids:
-        return None
-    hits = [ids[i] for i in tree.query(point, predicate="intersects")]
-    return min(hits) if hits else None
+        return []
+    return sorted(ids[i] for i in tree.query(point, predicate="intersects"))
+
+
+def resolve_grid_id(lon: float, lat: float) -> int | None:
+    """The grid that contains the point; on a shared edge, the lowest id."""
+    hits = grid_ids_at(lon, lat)
+    return hits[0] if hits else None

@@ -19,6 +19,7 @@ from . import geometry
 from .models import Building, Community, Compound, District, Grid, Street
 
 # Which field holds the parent, and which ancestor ids each level copies from it.
+CHILD_MODEL = {District: Street, Street: Community, Community: Grid, Grid: Compound, Compound: Building}
 PARENT_FIELD = {Street: "district", Community: "street", Grid: "community", Compound: "grid", Building: "compound"}
 ANCESTORS = {
     Street: [],
@@ -67,9 +68,53 @@ def _apply_geometry(node) -> None:
     parent = node.parent
     if parent is not None and parent.geometry and not geometry.contains(geometry.parse_polygon(parent.geometry), geom):
         raise ValidationError({"geometry": _("边界超出了上级“%(parent)s”的范围。") % {"parent": parent.name}})
+    _check_siblings(node, geom)
+    if node.pk:
+        _check_children(node, geom)
     node.geometry = geometry.to_geojson(geom)
     node.area_km2 = round(geometry.area_km2(geom), 6)
     node.centroid_lon, node.centroid_lat = geometry.centroid(geom)
+
+
+def _check_siblings(node, geom) -> None:
+    """Nodes under one parent must not overlap (shared edges are fine): a point has one grid."""
+    model = type(node)
+    if model is District:
+        return
+    siblings = model.objects.filter(**{PARENT_FIELD[model]: getattr(node, PARENT_FIELD[model])})
+    for other in siblings.exclude(pk=node.pk).exclude(geometry=None).only("pk", "name", "geometry"):
+        if geometry.overlaps(geom, geometry.parse_polygon(other.geometry)):
+            raise ValidationError({"geometry": _("边界与同级的“%(name)s”重叠。") % {"name": other.name}})
+
+
+def _check_children(node, geom) -> None:
+    """A changed boundary must still hold everything below it."""
+    model = type(node)
+    child_model = CHILD_MODEL.get(model)
+    if child_model is None:
+        return
+    children = child_model.objects.filter(**{PARENT_FIELD[child_model]: node})
+    if child_model is Building:
+        outside = [
+            b
+            for b in children.only("pk", "name", "lon", "lat")
+            if not geometry.contains(geom, geometry.parse_point(b.lon, b.lat))
+        ]
+    else:
+        outside = [
+            c
+            for c in children.exclude(geometry=None).only("pk", "name", "geometry")
+            if not geometry.contains(geom, geometry.parse_polygon(c.geometry))
+        ]
+    if model is Grid:  # buildings of other compounds may also sit in this grid
+        outside += [
+            b
+            for b in Building.objects.filter(grid=node).only("pk", "name", "lon", "lat")
+            if not geometry.contains(geom, geometry.parse_point(b.lon, b.lat))
+        ]
+    if outside:
+        names = "、".join(sorted({str(c.name) for c in outside})[:5])
+        raise ValidationError({"geometry": _("新边界没有包含下级：%(names)s。") % {"names": names}})
 
 
 def _inherit_ancestors(node) -> None:
@@ -122,18 +167,28 @@ def update_node(node, *, actor, **data: Any):
     _apply_geometry(node)
     node.save()
     log_change(actor=actor, obj=node, action=ChangeAction.UPDATE, before=before)
+    if model is Building and before["grid_id"] != node.grid_id:
+        _move_population(node)
     return node
+
+
+def _move_population(building: Building) -> None:
+    """A building moved to another grid takes its households and residents with it."""
+    from gongzhi.population.models import Household, Resident
+
+    Household.objects.filter(building=building).update(grid_id=building.grid_id)
+    Resident.objects.filter(building=building).update(grid_id=building.grid_id)
 
 
 @transaction.atomic
 def delete_node(node, *, actor) -> None:
-    """Delete a node that has nothing below it (children, households) — PROTECT enforces it."""
+    """Delete a node that has nothing below it (children, households, assignments) — PROTECT enforces it."""
     from django.db.models import ProtectedError
 
     before = serialize_object(node)
     try:
         node.delete()
     except ProtectedError as exc:
-        raise ValidationError(_("“%(name)s”下还有下级或住户，不能删除。") % {"name": str(node)}) from exc
+        raise ValidationError(_("“%(name)s”下还有下级、住户或任职人员，不能删除。") % {"name": str(node)}) from exc
     node.pk = before["id"]
     log_change(actor=actor, obj=node, action=ChangeAction.DELETE, before=before)

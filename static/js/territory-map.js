@@ -48,7 +48,7 @@
           if (lyr.feature.geometry.type === "Point") return;
           L.marker(lyr.getBounds().getCenter(), {
             interactive: false,
-            icon: L.divIcon({ className: "gz-map-label", html: lyr.feature.properties.name.replace(/[<>&]/g, ""), iconSize: null }),
+            icon: L.divIcon({ className: "gz-map-label", html: "<span>" + lyr.feature.properties.name.replace(/[<>&"]/g, "") + "</span>", iconSize: null }),
           }).addTo(map);
         });
       }

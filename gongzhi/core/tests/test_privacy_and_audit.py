@@ -102,3 +102,24 @@ def test_audit_trail_is_scoped(tree):
     assert client.get(reverse("audit-change-detail", args=[change.pk])).status_code == 200
     page = client.get(reverse("audit:detail", args=[change.pk]))
     assert page.status_code == 200 and "张三" in page.content.decode()
+
+
+def test_ciphertext_is_bound_to_its_column(tree):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE population_resident SET phone = id_number WHERE name = %s", ["张三"])
+    with pytest.raises(Exception):  # noqa: B017 - InvalidTag: a value moved to another column does not open
+        Resident.objects.get(name="张三")
+
+
+def test_unusable_field_key_fails_the_system_check(settings):
+    from gongzhi.core.apps import check_field_key
+
+    crypto._master_key.cache_clear()
+    try:
+        settings.GONGZHI_FIELD_KEY = "c2hvcnQ="  # base64 of "short"
+        errors = check_field_key()
+        assert [e.id for e in errors] == ["gongzhi.E001"]
+        assert "32 bytes" in errors[0].msg
+    finally:
+        crypto._master_key.cache_clear()
+        crypto._aead.cache_clear()

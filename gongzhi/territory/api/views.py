@@ -1,9 +1,11 @@
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,7 +14,7 @@ from gongzhi.core.permissions import ScopePermission
 from .. import services, stats
 from ..filtersets import FILTERSETS
 from ..models import LEVEL_MODELS, Grid
-from ..resolve import resolve_grid_id
+from ..resolve import grid_ids_at
 from . import serializers as s
 
 SERIALIZERS = {
@@ -37,6 +39,13 @@ class NodeViewSet(viewsets.ModelViewSet):
         model = LEVEL_MODELS[self.level]
         action_name = "view" if self.request.method in ("GET", "HEAD", "OPTIONS") else "change"
         return model.objects.restrict(self.request.user, action_name).order_by("code")
+
+    def perform_create(self, serializer):
+        """Create, then re-check inside the transaction that the new node is in the caller's scope."""
+        with transaction.atomic():
+            node = serializer.save()
+            if not LEVEL_MODELS[self.level].objects.restrict(self.request.user, "change").filter(pk=node.pk).exists():
+                raise PermissionDenied(_("只能在您管辖的范围内新建。"))
 
     def perform_destroy(self, instance):
         services.delete_node(instance, actor=self.request.user)
@@ -95,8 +104,8 @@ class ResolveView(APIView):
     def get(self, request):
         params = s.ResolveSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        grid_id = resolve_grid_id(params.validated_data["lon"], params.validated_data["lat"])
-        grid = Grid.objects.restrict(request.user).filter(pk=grid_id).first() if grid_id else None
+        candidates = grid_ids_at(params.validated_data["lon"], params.validated_data["lat"])
+        grid = Grid.objects.restrict(request.user).filter(pk__in=candidates).order_by("pk").first()
         if grid is None:
             raise Http404(_("该位置不在您管辖范围内的任何网格中。"))
         return Response(s.GridSerializer(grid, context={"request": request}).data)

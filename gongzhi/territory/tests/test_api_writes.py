@@ -8,6 +8,7 @@ from gongzhi.accounts.choices import Role
 from gongzhi.core.models import ObjectChange
 from gongzhi.core.testing.tree import user_with
 from gongzhi.demo.plan import rect_geojson
+from gongzhi.territory import services
 from gongzhi.territory.models import Grid
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,7 @@ def api(tree):
 
 
 def test_create_grid_in_scope(tree, api):
+    services.update_node(tree.a.grid, actor=None, geometry=None)  # leave room: siblings may not overlap
     payload = {
         "name": "测试1社区第2网格",
         "code": "330199001001002",
@@ -96,7 +98,7 @@ def test_change_out_of_scope_object_is_404(tree, api):
 def test_delete_with_children_is_a_400(tree, api):
     response = api.delete(reverse("territory-grid-detail", args=[tree.a.grid.pk]))
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["“测试1社区第1网格”下还有下级或住户，不能删除。"]}
+    assert response.json() == {"non_field_errors": ["“测试1社区第1网格”下还有下级、住户或任职人员，不能删除。"]}
     assert Grid.objects.filter(pk=tree.a.grid.pk).exists()
 
 
@@ -123,3 +125,12 @@ def test_openapi_schema_is_served(tree, api):
     response = api.get(reverse("schema"))
     assert response.status_code == 200
     assert b"/api/territory/grids/" in response.content
+
+
+def test_street_admin_cannot_create_a_district(tree, api):
+    from gongzhi.territory.models import District
+
+    response = api.post(reverse("territory-district-list"), {"name": "新区", "code": "330198"}, format="json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "只能在您管辖的范围内新建。"}
+    assert not District.objects.filter(code="330198").exists()

@@ -217,7 +217,7 @@ def test_changes_are_audited_with_before_and_after(tree, django_user_model):
 def test_delete_refused_while_children_exist(tree):
     with pytest.raises(ValidationError) as exc:
         services.delete_node(tree.a.grid, actor=None)
-    assert exc.value.messages == ["“测试1社区第1网格”下还有下级或住户，不能删除。"]
+    assert exc.value.messages == ["“测试1社区第1网格”下还有下级、住户或任职人员，不能删除。"]
     assert Grid.objects.filter(pk=tree.a.grid.pk).exists()
 
 
@@ -227,3 +227,44 @@ def test_delete_leaf_is_audited(tree):
     assert not Grid.objects.filter(code="330199001001009").exists()
     change = ObjectChange.objects.get(action="delete", object_id=str(grid.pk))
     assert change.prechange_data["code"] == "330199001001009"
+
+
+def test_siblings_may_not_overlap(tree):
+    with pytest.raises(ValidationError) as exc:
+        services.create_node(
+            Grid,
+            actor=None,
+            parent=tree.a.community,
+            name="重叠",
+            code="330199001001003",
+            geometry=rect_geojson((0.5, 0.5, 1.5, 1.5)),
+        )
+    assert messages(exc.value)["geometry"] == ["边界与同级的“测试1社区第1网格”重叠。"]
+
+
+def test_boundary_cannot_shrink_away_from_its_children(tree):
+    with pytest.raises(ValidationError) as exc:
+        services.update_node(tree.a.grid, actor=None, geometry=rect_geojson((0, 0, 0.5, 0.5)))
+    assert messages(exc.value)["geometry"] == ["新边界没有包含下级：1幢、测试1花园。"]
+    tree.a.grid.refresh_from_db()
+    assert tree.a.grid.area_km2 == pytest.approx(4.0, rel=2e-3)
+
+
+def test_moving_a_building_moves_its_people(tree):
+    from gongzhi.population.models import Household, Resident
+
+    east = services.create_node(Grid, actor=None, parent=tree.a.community, name="东片", code="330199001001005")
+    services.update_node(tree.a.grid, actor=None, geometry=None)  # boundaries not yet drawn
+    services.update_node(tree.a.building, actor=None, grid=east)
+    assert set(Household.objects.filter(building=tree.a.building).values_list("grid_id", flat=True)) == {east.pk}
+    assert set(Resident.objects.filter(building=tree.a.building).values_list("grid_id", flat=True)) == {east.pk}
+
+
+def test_node_with_assignments_cannot_be_deleted(tree):
+    from gongzhi.core.testing.tree import user_with
+
+    grid = services.create_node(Grid, actor=None, parent=tree.a.community, name="空网格", code="330199001001008")
+    user_with("grid_worker", grid, "gw-empty")
+    with pytest.raises(ValidationError) as exc:
+        services.delete_node(grid, actor=None)
+    assert exc.value.messages == ["“空网格”下还有下级、住户或任职人员，不能删除。"]

@@ -113,3 +113,29 @@ def test_english_interface(tree, worker):
     html = worker.get(reverse("territory:node", args=["street", tree.a.street.pk])).content.decode()
     assert "Communities" in html or "Community" in html
     assert "下级" not in html
+
+
+def test_chinese_by_default_whatever_the_browser_says(tree, worker):
+    html = worker.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "我的角色与辖区" in html
+    worker.cookies["django_language"] = "xx"
+    assert "我的角色与辖区" in worker.get(reverse("home")).content.decode()
+
+
+def test_children_pagination_keeps_the_filter(tree, worker):
+    for i in range(2, 60):
+        services.create_node(
+            Grid, actor=None, parent=tree.a.community, name=f"东片{i:02d}", code=f"330199001001{i:03d}"
+        )
+    url = reverse("territory:node", args=["community", tree.a.community.pk])
+    html = worker.get(url, {"q": "东片"}).content.decode()
+    assert "?q=%E4%B8%9C%E7%89%87&amp;page=2" in html
+
+
+def test_menu_follows_permissions(tree, client):
+    client.force_login(user_with(Role.RESIDENT, tree.a.building, "res"))
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("territory:root") not in html and reverse("audit:list") not in html
+    client.force_login(user_with(Role.GRID_WORKER, tree.a.grid, "gw"))
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("territory:root") in html and reverse("audit:list") not in html
