@@ -20,6 +20,13 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+def ancestor(to, verbose_name, related_name: str) -> models.ForeignKey:
+    """A denormalised ancestor key: set by services from the parent, never edited (ADR 0002)."""
+    return models.ForeignKey(
+        to, verbose_name=verbose_name, on_delete=models.PROTECT, related_name=related_name, editable=False
+    )
+
+
 class ObjectChange(models.Model):
     """One audited change of one object: who, when, in which request, before and after.
 

@@ -212,12 +212,8 @@ class DemoLoader:
                     floor, door = divmod(within, 2)
                     room = f"{unit + 1}单元{floor + 1}{door + 1:02d}室"
                     households.append(
-                        Household(
-                            building=building,
-                            grid_id=building.grid_id,
-                            community_id=building.community_id,
-                            street_id=building.street_id,
-                            district_id=building.district_id,
+                        Household.in_building(
+                            building,
                             room=room,
                         )
                     )
@@ -247,13 +243,8 @@ class DemoLoader:
         result = []
         for relation, age, gender in members:
             birth = people.birth_date(age, TODAY)
-            resident = Resident(
-                household=household,
-                building_id=household.building_id,
-                grid_id=household.grid_id,
-                community_id=household.community_id,
-                street_id=household.street_id,
-                district_id=household.district_id,
+            resident = Resident.in_household(
+                household,
                 name=people.name(gender),
                 gender=gender,
                 birth_date=birth,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.crypto import EncryptedCharField, blind_index, normalise
-from gongzhi.core.models import TimeStampedModel
+from gongzhi.core.models import TimeStampedModel, ancestor
 from gongzhi.core.scope import ScopedManager
 
 from .choices import Gender, Relation
@@ -31,30 +31,10 @@ class Household(TimeStampedModel):
     building = models.ForeignKey(
         "territory.Building", verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="households"
     )
-    grid = models.ForeignKey(
-        "territory.Grid", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="households", editable=False
-    )
-    community = models.ForeignKey(
-        "territory.Community",
-        verbose_name=_("社区"),
-        on_delete=models.PROTECT,
-        related_name="households",
-        editable=False,
-    )
-    street = models.ForeignKey(
-        "territory.Street",
-        verbose_name=_("街道"),
-        on_delete=models.PROTECT,
-        related_name="households",
-        editable=False,
-    )
-    district = models.ForeignKey(
-        "territory.District",
-        verbose_name=_("区"),
-        on_delete=models.PROTECT,
-        related_name="households",
-        editable=False,
-    )
+    grid = ancestor("territory.Grid", _("网格"), "households")
+    community = ancestor("territory.Community", _("社区"), "households")
+    street = ancestor("territory.Street", _("街道"), "households")
+    district = ancestor("territory.District", _("区"), "households")
     room = models.CharField(_("门牌（单元-室）"), max_length=30)
 
     objects = ScopedManager()
@@ -72,42 +52,28 @@ class Household(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.building_id}-{self.room}"
 
+    @classmethod
+    def in_building(cls, building, **fields) -> Household:
+        """An unsaved household with its ancestor keys copied from `building`."""
+        return cls(
+            building=building,
+            grid_id=building.grid_id,
+            community_id=building.community_id,
+            street_id=building.street_id,
+            district_id=building.district_id,
+            **fields,
+        )
+
 
 class Resident(TimeStampedModel):
     """居民: a person living in a household."""
 
     household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="residents")
-    building = models.ForeignKey(
-        "territory.Building",
-        verbose_name=_("楼栋"),
-        on_delete=models.PROTECT,
-        related_name="residents",
-        editable=False,
-    )
-    grid = models.ForeignKey(
-        "territory.Grid", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="residents", editable=False
-    )
-    community = models.ForeignKey(
-        "territory.Community",
-        verbose_name=_("社区"),
-        on_delete=models.PROTECT,
-        related_name="residents",
-        editable=False,
-    )
-    street = models.ForeignKey(
-        "territory.Street",
-        verbose_name=_("街道"),
-        on_delete=models.PROTECT,
-        related_name="residents",
-        editable=False,
-    )
-    district = models.ForeignKey(
-        "territory.District",
-        verbose_name=_("区"),
-        on_delete=models.PROTECT,
-        related_name="residents",
-        editable=False,
-    )
+    building = ancestor("territory.Building", _("楼栋"), "residents")
+    grid = ancestor("territory.Grid", _("网格"), "residents")
+    community = ancestor("territory.Community", _("社区"), "residents")
+    street = ancestor("territory.Street", _("街道"), "residents")
+    district = ancestor("territory.District", _("区"), "residents")
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
@@ -135,6 +101,19 @@ class Resident(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def in_household(cls, household: Household, **fields) -> Resident:
+        """An unsaved resident with its ancestor keys copied from `household`."""
+        return cls(
+            household=household,
+            building_id=household.building_id,
+            grid_id=household.grid_id,
+            community_id=household.community_id,
+            street_id=household.street_id,
+            district_id=household.district_id,
+            **fields,
+        )
 
     def set_id_number(self, value: str) -> None:
         self.id_number = normalise(value)

@@ -14,14 +14,7 @@ from .models import Household, Resident
 
 @transaction.atomic
 def create_household(*, actor, building, room: str) -> Household:
-    household = Household(
-        building=building,
-        grid_id=building.grid_id,
-        community_id=building.community_id,
-        street_id=building.street_id,
-        district_id=building.district_id,
-        room=room.strip(),
-    )
+    household = Household.in_building(building, room=room.strip())
     household.full_clean()
     household.save()
     log_change(actor=actor, obj=household, action=ChangeAction.CREATE)
@@ -32,13 +25,8 @@ def create_household(*, actor, building, room: str) -> Household:
 def create_resident(
     *, actor, household: Household, name: str, gender: str, id_number: str = "", phone: str = "", **extra
 ) -> Resident:
-    resident = Resident(
-        household=household,
-        building_id=household.building_id,
-        grid_id=household.grid_id,
-        community_id=household.community_id,
-        street_id=household.street_id,
-        district_id=household.district_id,
+    resident = Resident.in_household(
+        household,
         name=name.strip(),
         gender=gender,
         **extra,

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from gongzhi.core.models import TimeStampedModel
+from gongzhi.core.models import TimeStampedModel, ancestor
 from gongzhi.core.scope import ScopedManager
 
 from .choices import CommunityKind, OwnersOrganisation, PropertyManagement
@@ -96,9 +96,7 @@ class Community(AreaNode):
     """社区/村, with its 12-digit statistical code (居委会 001–199, 村委会 200–399)."""
 
     street = models.ForeignKey(Street, verbose_name=_("所属街道"), on_delete=models.PROTECT, related_name="communities")
-    district = models.ForeignKey(
-        District, verbose_name=_("所属区"), on_delete=models.PROTECT, related_name="communities", editable=False
-    )
+    district = ancestor(District, _("所属区"), "communities")
     code = models.CharField(_("统计用区划代码"), max_length=12, unique=True, validators=[twelve_digits])
 
     scope_lookups = {"district": "district", "street": "street", "community": "pk"}
@@ -132,12 +130,8 @@ class Grid(AreaNode):
     """网格: the unit of grid management, coded 15 digits (community code + 3-digit sequence)."""
 
     community = models.ForeignKey(Community, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="grids")
-    street = models.ForeignKey(
-        Street, verbose_name=_("所属街道"), on_delete=models.PROTECT, related_name="grids", editable=False
-    )
-    district = models.ForeignKey(
-        District, verbose_name=_("所属区"), on_delete=models.PROTECT, related_name="grids", editable=False
-    )
+    street = ancestor(Street, _("所属街道"), "grids")
+    district = ancestor(District, _("所属区"), "grids")
     code = models.CharField(_("网格编码"), max_length=15, unique=True, validators=[grid_code])
 
     scope_lookups = {"district": "district", "street": "street", "community": "community", "grid": "pk"}
@@ -167,15 +161,9 @@ class Compound(AreaNode):
     """小区/院落: a residential compound inside a grid (its main grid when it spans several)."""
 
     grid = models.ForeignKey(Grid, verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="compounds")
-    community = models.ForeignKey(
-        Community, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="compounds", editable=False
-    )
-    street = models.ForeignKey(
-        Street, verbose_name=_("所属街道"), on_delete=models.PROTECT, related_name="compounds", editable=False
-    )
-    district = models.ForeignKey(
-        District, verbose_name=_("所属区"), on_delete=models.PROTECT, related_name="compounds", editable=False
-    )
+    community = ancestor(Community, _("所属社区"), "compounds")
+    street = ancestor(Street, _("所属街道"), "compounds")
+    district = ancestor(District, _("所属区"), "compounds")
     code = models.CharField(_("小区编码"), max_length=20, unique=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     property_management = models.CharField(
@@ -222,15 +210,9 @@ class Building(TimeStampedModel):
         Compound, verbose_name=_("所属小区"), on_delete=models.PROTECT, related_name="buildings"
     )
     grid = models.ForeignKey(Grid, verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="buildings")
-    community = models.ForeignKey(
-        Community, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="buildings", editable=False
-    )
-    street = models.ForeignKey(
-        Street, verbose_name=_("所属街道"), on_delete=models.PROTECT, related_name="buildings", editable=False
-    )
-    district = models.ForeignKey(
-        District, verbose_name=_("所属区"), on_delete=models.PROTECT, related_name="buildings", editable=False
-    )
+    community = ancestor(Community, _("所属社区"), "buildings")
+    street = ancestor(Street, _("所属街道"), "buildings")
+    district = ancestor(District, _("所属区"), "buildings")
     name = models.CharField(_("楼栋名称"), max_length=50)
     code = models.CharField(_("楼栋编码"), max_length=30, unique=True)
     lon = models.FloatField(_("经度"))
