@@ -45,6 +45,7 @@ test: install-dev
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 check:
 	DJANGO_SETTINGS_MODULE=gongzhi.settings.test $(MANAGE) check --fail-level WARNING

@@ -19,7 +19,7 @@ from . import geometry
 from .models import Building, Community, Compound, District, Grid, Street
 
 # Which field holds the parent, and which ancestor ids each level copies from it.
-CHILD_MODEL = {District: Street, Street: Community, Community: Grid, Grid: Compound, Compound: Building}
+CHILD_MODEL: dict[Any, Any] = {District: Street, Street: Community, Community: Grid, Grid: Compound, Compound: Building}
 PARENT_FIELD = {Street: "district", Community: "street", Grid: "community", Compound: "grid", Building: "compound"}
 ANCESTORS = {
     Street: [],
@@ -81,7 +81,7 @@ def _check_siblings(node, geom) -> None:
     model = type(node)
     if model is District:
         return
-    siblings = model.objects.filter(**{PARENT_FIELD[model]: getattr(node, PARENT_FIELD[model])})
+    siblings = model._default_manager.filter(**{PARENT_FIELD[model]: getattr(node, PARENT_FIELD[model])})
     for other in siblings.exclude(pk=node.pk).exclude(geometry=None).only("pk", "name", "geometry"):
         if geometry.overlaps(geom, geometry.parse_polygon(other.geometry)):
             raise ValidationError({"geometry": _("边界与同级的“%(name)s”重叠。") % {"name": other.name}})
@@ -93,7 +93,7 @@ def _check_children(node, geom) -> None:
     child_model = CHILD_MODEL.get(model)
     if child_model is None:
         return
-    children = child_model.objects.filter(**{PARENT_FIELD[child_model]: node})
+    children = child_model._default_manager.filter(**{PARENT_FIELD[child_model]: node})
     if child_model is Building:
         outside = [
             b

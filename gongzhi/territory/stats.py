@@ -45,7 +45,12 @@ def counts(level: str, ids: list[int], keys: tuple[str, ...] | None = None) -> d
     for key in wanted:
         model = LOOKUPS[key][0]
         lookup = _lookup(key, level)
-        rows = model.objects.filter(**{f"{lookup}__in": ids}).order_by().values_list(lookup).annotate(n=Count("pk"))
+        rows = (
+            model._default_manager.filter(**{f"{lookup}__in": ids})
+            .order_by()
+            .values_list(lookup)
+            .annotate(n=Count("pk"))
+        )
         for pk, n in rows:
             result[pk][key] = n
     return result
