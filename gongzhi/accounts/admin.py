@@ -1,12 +1,19 @@
-"""User administration for superusers. Every save here writes the audit trail, like a service."""
+"""User administration for superusers. Every change made here writes the audit trail.
+
+The audit rows are written from the admin's own logging hooks (log_addition, log_change,
+log_deletion), which Django calls for every save, password change and deletion, so no path
+through the admin escapes the trail. Bulk deletion is switched off.
+"""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from gongzhi.core.audit import log_change, serialize_object
+from gongzhi.core import audit
 from gongzhi.core.choices import ChangeAction
 
 from .models import Assignment, User
+
+admin.site.disable_action("delete_selected")
 
 
 class AssignmentInline(admin.TabularInline):
@@ -23,36 +30,48 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, (None, {"fields": ("display_name", "organisation")}))
     inlines = [AssignmentInline]
 
-    def save_model(self, request, obj, form, change):
-        before = serialize_object(User.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
-        log_change(
-            actor=request.user, obj=obj, action=ChangeAction.UPDATE if change else ChangeAction.CREATE, before=before
-        )
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:  # the state before this request changes it
+            request._audit_before = {
+                "user": audit.serialize_object(obj),
+                "assignments": {a.pk: audit.serialize_object(a) for a in obj.assignments.all()},
+            }
+        return obj
+
+    def _before(self, request):
+        return getattr(request, "_audit_before", {"user": None, "assignments": {}})
 
     def save_formset(self, request, form, formset, change):
-        befores = {
-            f.instance.pk: serialize_object(Assignment.objects.get(pk=f.instance.pk))
-            for f in formset.forms
-            if f.instance.pk
-        }
+        before = self._before(request)["assignments"]
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             pk = obj.pk
             obj.delete()
             obj.pk = pk
-            log_change(actor=request.user, obj=obj, action=ChangeAction.DELETE, before=befores.get(pk))
+            audit.log_change(actor=request.user, obj=obj, action=ChangeAction.DELETE, before=before.get(pk))
         for obj in instances:
             existed = obj.pk is not None
             obj.full_clean()
             obj.save()
             action = ChangeAction.UPDATE if existed else ChangeAction.CREATE
-            log_change(actor=request.user, obj=obj, action=action, before=befores.get(obj.pk) if existed else None)
+            audit.log_change(actor=request.user, obj=obj, action=action, before=before.get(obj.pk))
         formset.save_m2m()
 
+    def log_addition(self, request, obj, message):
+        super().log_addition(request, obj, message)
+        audit.log_change(actor=request.user, obj=obj, action=ChangeAction.CREATE)
+
+    def log_change(self, request, obj, message):
+        super().log_change(request, obj, message)
+        audit.log_change(actor=request.user, obj=obj, action=ChangeAction.UPDATE, before=self._before(request)["user"])
+
     def delete_model(self, request, obj):
-        before = serialize_object(obj)
+        for assignment in obj.assignments.all():  # they go with the user
+            before = audit.serialize_object(assignment)
+            audit.log_change(actor=request.user, obj=assignment, action=ChangeAction.DELETE, before=before)
+        before = audit.serialize_object(obj)
         pk = obj.pk
         super().delete_model(request, obj)
         obj.pk = pk
-        log_change(actor=request.user, obj=obj, action=ChangeAction.DELETE, before=before)
+        audit.log_change(actor=request.user, obj=obj, action=ChangeAction.DELETE, before=before)

@@ -48,3 +48,25 @@ def test_admin_assignment_and_user_changes_are_audited(tree, client):
         tree.a.grid.pk,
         tree.a.community.pk,
     )
+
+
+def test_admin_password_change_and_delete_are_audited(tree, client):
+    root = User.objects.create(username="root", is_superuser=True, is_staff=True)
+    target = User.objects.create(username="leaver", display_name="离职社工")
+    Assignment.objects.create(user=target, role="grid_worker", level="grid", grid=tree.a.grid)
+    client.force_login(root)
+    url = reverse("admin:auth_user_password_change", args=[target.pk])
+    response = client.post(
+        url, {"password1": "N3w-Str0ng-Pass!", "password2": "N3w-Str0ng-Pass!", "usable_password": "true"}
+    )
+    assert response.status_code == 302
+    change = ObjectChange.objects.get(content_type__model="user", object_id=str(target.pk), action="update")
+    assert change.user == root and "password" not in change.postchange_data
+    response = client.post(reverse("admin:accounts_user_delete", args=[target.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=target.pk).exists()
+    deleted = set(ObjectChange.objects.filter(action="delete").values_list("content_type__model", flat=True))
+    assert deleted == {"user", "assignment"}
+    from django.contrib import admin
+
+    assert "delete_selected" not in dict(admin.site.actions)
