@@ -15,12 +15,8 @@ def get_request_id() -> str:
     return _request_id.get()
 
 
-def set_request_id(value: str) -> contextvars.Token[str]:
-    return _request_id.set(value)
-
-
-def reset_request_id(token: contextvars.Token[str]) -> None:
-    _request_id.reset(token)
+def set_request_id(value: str) -> None:
+    _request_id.set(value)
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -123,3 +123,18 @@ def test_unusable_field_key_fails_the_system_check(settings):
     finally:
         crypto._master_key.cache_clear()
         crypto._aead.cache_clear()
+
+
+def test_error_log_lines_carry_the_request_id(tree, client, caplog):
+    from gongzhi.core.context import RequestIdLogFilter
+
+    user = user_with(Role.COMMUNITY_WORKER, tree.a.community, "cw-log")
+    client.force_login(user)
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = client.get(
+            reverse("territory:node", args=["grid", tree.b.grid.pk]), HTTP_X_REQUEST_ID="req-log-000000000001"
+        )
+    assert response.status_code == 404
+    record = next(r for r in caplog.records if r.name == "django.request")
+    RequestIdLogFilter().filter(record)
+    assert record.request_id == "req-log-000000000001"
