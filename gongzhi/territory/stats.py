@@ -49,7 +49,7 @@ def counts(level: str, ids: list[int], keys: tuple[str, ...] | None = None) -> d
             model._default_manager.filter(**{f"{lookup}__in": ids})
             .order_by()
             .values_list(lookup)
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("*"))
         )
         for pk, n in rows:
             result[pk][key] = n
