@@ -8,6 +8,7 @@ from gongzhi.accounts import views as account_views
 api_patterns = [
     path("territory/", include("gongzhi.territory.api.urls")),
     path("accounts/", include("gongzhi.accounts.api.urls")),
+    path("population/", include("gongzhi.population.api.urls")),
     path("audit/", include("gongzhi.core.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", account_views.HomeView.as_view(), name="home"),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("territory/", include("gongzhi.territory.urls")),
+    path("population/", include("gongzhi.population.urls")),
     path("audit/", include("gongzhi.core.urls")),
     path("api/", include(api_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import random
 
+from gongzhi.population.identity import id_checksum
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -15,8 +17,6 @@ MALE_CHARS = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健
 FEMALE_CHARS = "芳娜敏静丽艳娟霞秀英华慧巧美琳玲婷雪红梅燕萍倩颖洁琪欣悦佳怡涵诗雨梓萱思彤可馨"
 # 户籍地: mostly local (the demo district), the rest from provinces that send many migrants.
 REGIONS = ["330199"] * 12 + ["330106", "330382", "341222", "410526", "511321", "362330", "430524", "522101", "130623"]
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 MOBILE_PREFIXES = [
     "133",
     "135",
@@ -38,12 +38,6 @@ MOBILE_PREFIXES = [
     "189",
     "199",
 ]
-
-
-def id_checksum(first17: str) -> str:
-    """The GB 11643-1999 check character (ISO 7064 MOD 11-2)."""
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK[total % 11]
 
 
 class PeopleFactory:

@@ -5,6 +5,7 @@ The population issue adds validation, masking with a reveal log, tags, care file
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,7 @@ from gongzhi.core.crypto import EncryptedCharField, blind_index, normalise
 from gongzhi.core.models import TimeStampedModel, ancestor
 from gongzhi.core.scope import ScopedManager
 
-from .choices import Gender, Relation
+from .choices import Gender, HouseholdTag, Relation, ResidenceType, ResidentTag, RevealField
 
 POPULATION_SCOPE = {
     "district": "district",
@@ -78,6 +79,10 @@ class Resident(TimeStampedModel):
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices, default=Relation.HEAD)
+    residence_type = models.CharField(
+        _("人口类型"), max_length=12, choices=ResidenceType.choices, default=ResidenceType.REGISTERED
+    )
+    registered_address = models.CharField(_("户籍地址"), max_length=200, blank=True)
     id_number = EncryptedCharField(_("公民身份号码"), blank=True)
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone = EncryptedCharField(_("手机号码"), blank=True)
@@ -122,3 +127,64 @@ class Resident(TimeStampedModel):
     def set_phone(self, value: str) -> None:
         self.phone = normalise(value)
         self.phone_hash = blind_index(value, "phone")
+
+
+class ResidentTagLink(models.Model):
+    """One label (独居老人, 残疾人, ...) on one resident."""
+
+    resident = models.ForeignKey(Resident, verbose_name=_("居民"), on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.CharField(_("标签"), max_length=20, choices=ResidentTag.choices, db_index=True)
+
+    class Meta:
+        verbose_name = _("居民标签")
+        verbose_name_plural = pgettext_lazy("plural", "居民标签")
+        ordering = ["resident", "tag"]
+        constraints = [models.UniqueConstraint(fields=["resident", "tag"], name="population_resident_tag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}:{self.get_tag_display()}"
+
+
+class HouseholdTagLink(models.Model):
+    """One label (低保户, 空巢家庭, ...) on one household."""
+
+    household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.CharField(_("标签"), max_length=20, choices=HouseholdTag.choices, db_index=True)
+
+    class Meta:
+        verbose_name = _("户标签")
+        verbose_name_plural = pgettext_lazy("plural", "户标签")
+        ordering = ["household", "tag"]
+        constraints = [models.UniqueConstraint(fields=["household", "tag"], name="population_household_tag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}:{self.get_tag_display()}"
+
+
+class RevealLog(models.Model):
+    """Who saw whose full ID number or phone, when and why (个人信息保护法: every view is logged)."""
+
+    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="reveals"
+    )
+    resident = models.ForeignKey(Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="reveals")
+    field = models.CharField(_("查看内容"), max_length=12, choices=RevealField.choices)
+    reason = models.CharField(_("查看事由"), max_length=200)
+    request_id = models.CharField(_("请求编号"), max_length=36, blank=True)
+    district_id = models.BigIntegerField(db_index=True, editable=False)
+    street_id = models.BigIntegerField(db_index=True, editable=False)
+    community_id = models.BigIntegerField(db_index=True, editable=False)
+    grid_id = models.BigIntegerField(db_index=True, editable=False)
+
+    objects = ScopedManager()
+    scope_app = "audit"
+    scope_lookups = {"district": "district_id", "street": "street_id", "community": "community_id", "grid": "grid_id"}
+
+    class Meta:
+        verbose_name = _("敏感信息查看记录")
+        verbose_name_plural = pgettext_lazy("plural", "敏感信息查看记录")
+        ordering = ["-time", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.resident} ({self.get_field_display()})"

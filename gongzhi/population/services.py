@@ -1,47 +1,175 @@
-"""Writes to households and residents (the population issue extends these)."""
+"""Writes to households and residents, and the reveal of personal data. Atomic and audited."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from gongzhi.core.audit import log_change
+from gongzhi.core.audit import log_change, serialize_object
 from gongzhi.core.choices import ChangeAction
+from gongzhi.core.context import get_request_id
 
-from .models import Household, Resident
+from . import identity
+from .choices import HouseholdTag, ResidentTag, RevealField
+from .models import Household, HouseholdTagLink, Resident, ResidentTagLink, RevealLog
+
+RESIDENT_FIELDS = {
+    "name", "gender", "birth_date", "relation", "residence_type", "registered_address", "id_number", "phone",
+}  # fmt: skip
+REVEAL_PERMISSION = {RevealField.ID_NUMBER: "reveal_id", RevealField.PHONE: "reveal_phone"}
+MIN_REASON = 4
 
 
 @transaction.atomic
-def create_household(*, actor, building, room: str) -> Household:
+def create_household(*, actor, building, room: str, tags: Iterable[str] = ()) -> Household:
     household = Household.in_building(building, room=room.strip())
     household.full_clean()
     household.save()
+    _set_household_tags(household, tags)
     log_change(actor=actor, obj=household, action=ChangeAction.CREATE)
     return household
 
 
-@transaction.atomic
-def create_resident(
-    *, actor, household: Household, name: str, gender: str, id_number: str = "", phone: str = "", **extra
-) -> Resident:
-    resident = Resident.in_household(
-        household,
-        name=name.strip(),
-        gender=gender,
-        **extra,
-    )
-    if id_number:
-        resident.set_id_number(id_number)
-        if Resident.objects.filter(id_number_hash=resident.id_number_hash).exists():
-            raise ValidationError({"id_number": _("该公民身份号码已登记，不能重复录入。")})
-    if phone:
-        resident.set_phone(phone)
-    resident.full_clean(exclude=["id_number_hash", "phone_hash"])
+def _set_household_tags(household: Household, tags: Iterable[str]) -> None:
+    wanted = set(tags)
+    unknown = wanted - set(HouseholdTag.values)
+    if unknown:
+        raise ValidationError({"tags": _("未知的户标签：%(tags)s") % {"tags": "、".join(sorted(unknown))}})
+    HouseholdTagLink.objects.filter(household=household).exclude(tag__in=wanted).delete()
+    have = set(HouseholdTagLink.objects.filter(household=household).values_list("tag", flat=True))
+    HouseholdTagLink.objects.bulk_create([HouseholdTagLink(household=household, tag=t) for t in sorted(wanted - have)])
+
+
+def clean_identity(resident: Resident, id_number: str | None, phone: str | None, today: datetime.date | None = None):
+    """Validate and set the ID number and phone; derive or check birth date and gender."""
+    errors: dict[str, list[str]] = {}
+    if id_number is not None:
+        if id_number.strip():
+            try:
+                number, birth, gender = identity.parse_id_number(id_number, today)
+            except ValidationError as exc:
+                errors["id_number"] = exc.messages
+            else:
+                if resident.birth_date and resident.birth_date != birth:
+                    errors["birth_date"] = [
+                        _("出生日期与公民身份号码不一致（号码中为 %(date)s）。") % {"date": birth.isoformat()}
+                    ]
+                if resident.gender and resident.gender != gender:
+                    errors["gender"] = [_("性别与公民身份号码不一致（第 17 位奇数为男、偶数为女）。")]
+                resident.birth_date = resident.birth_date or birth
+                resident.gender = resident.gender or gender
+                resident.set_id_number(number)
+                clash = Resident.objects.filter(id_number_hash=resident.id_number_hash).exclude(pk=resident.pk)
+                if clash.exists():
+                    errors["id_number"] = [_("该公民身份号码已登记，不能重复录入。")]
+        else:
+            resident.id_number, resident.id_number_hash = "", ""
+    if phone is not None:
+        if phone.strip():
+            try:
+                resident.set_phone(identity.parse_phone(phone))
+            except ValidationError as exc:
+                errors["phone"] = exc.messages
+        else:
+            resident.phone, resident.phone_hash = "", ""
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_resident(resident: Resident) -> None:
+    resident.full_clean(exclude=["id_number_hash", "phone_hash", "id_number", "phone"])
     try:
         with transaction.atomic():
             resident.save()
     except IntegrityError as exc:  # a concurrent insert of the same ID number
-        raise ValidationError({"id_number": _("该公民身份号码已登记，不能重复录入。")}) from exc
+        raise ValidationError({"id_number": [_("该公民身份号码已登记，不能重复录入。")]}) from exc
+
+
+def _set_resident_tags(resident: Resident, tags: Iterable[str]) -> None:
+    wanted = set(tags)
+    unknown = wanted - set(ResidentTag.values)
+    if unknown:
+        raise ValidationError({"tags": _("未知的居民标签：%(tags)s") % {"tags": "、".join(sorted(unknown))}})
+    ResidentTagLink.objects.filter(resident=resident).exclude(tag__in=wanted).delete()
+    have = set(ResidentTagLink.objects.filter(resident=resident).values_list("tag", flat=True))
+    ResidentTagLink.objects.bulk_create([ResidentTagLink(resident=resident, tag=t) for t in sorted(wanted - have)])
+
+
+@transaction.atomic
+def create_resident(
+    *,
+    actor,
+    household: Household,
+    name: str,
+    gender: str = "",
+    id_number: str = "",
+    phone: str = "",
+    tags: Iterable[str] = (),
+    **extra: Any,
+) -> Resident:
+    unknown = set(extra) - RESIDENT_FIELDS
+    if unknown:
+        raise ValidationError(_("不能设置这些字段：%(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    resident = Resident.in_household(household, name=name.strip(), gender=gender, **extra)
+    clean_identity(resident, id_number, phone)
+    _save_resident(resident)
+    _set_resident_tags(resident, tags)
     log_change(actor=actor, obj=resident, action=ChangeAction.CREATE)
     return resident
+
+
+@transaction.atomic
+def update_resident(resident: Resident, *, actor, tags: Iterable[str] | None = None, **data: Any) -> Resident:
+    unknown = set(data) - RESIDENT_FIELDS
+    if unknown:
+        raise ValidationError(_("不能修改这些字段：%(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    before = serialize_object(resident)
+    before["tags"] = sorted(resident.tag_links.values_list("tag", flat=True))
+    id_number, phone = data.pop("id_number", None), data.pop("phone", None)
+    for key, value in data.items():
+        setattr(resident, key, value.strip() if isinstance(value, str) else value)
+    if id_number and id_number.strip():  # a corrected number re-derives what the caller did not state
+        resident.birth_date = data.get("birth_date")
+        resident.gender = data.get("gender") or ""
+    clean_identity(resident, id_number, phone)
+    _save_resident(resident)
+    if tags is not None:
+        _set_resident_tags(resident, tags)
+    change = log_change(actor=actor, obj=resident, action=ChangeAction.UPDATE, before=before)
+    change.postchange_data["tags"] = sorted(resident.tag_links.values_list("tag", flat=True))
+    change.save(update_fields=["postchange_data"])
+    return resident
+
+
+@transaction.atomic
+def reveal(*, actor, resident: Resident, field: str, reason: str) -> str:
+    """Return the full value of a resident's ID number or phone, logging who asked and why.
+
+    The caller must hold the reveal permission for that field over the resident's territory.
+    """
+    if field not in REVEAL_PERMISSION:
+        raise ValidationError({"field": [_("只能查看公民身份号码或手机号码。")]})
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ValidationError({"reason": [_("请填写查看事由（至少 %(n)s 个字）。") % {"n": MIN_REASON}]})
+    allowed = Resident.objects.restrict(actor, REVEAL_PERMISSION[field]).filter(pk=resident.pk).exists()
+    if not allowed:
+        raise PermissionDenied(_("您没有查看完整%(field)s的权限。") % {"field": RevealField(field).label})
+    RevealLog.objects.create(
+        user=actor,
+        resident=resident,
+        field=field,
+        reason=reason[:200],
+        request_id=get_request_id(),
+        district_id=resident.district_id,
+        street_id=resident.street_id,
+        community_id=resident.community_id,
+        grid_id=resident.grid_id,
+    )
+    return getattr(resident, field)

@@ -158,4 +158,10 @@ def test_me_api(tree):
             "node_name": "测试1社区第1网格",
         }
     ]
-    assert data["permissions"] == ["population.change", "population.view", "territory.view"]
+    assert data["permissions"] == [
+        "population.change",
+        "population.reveal_phone",
+        "population.view",
+        "population.view_health",
+        "territory.view",
+    ]

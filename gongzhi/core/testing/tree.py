@@ -92,7 +92,7 @@ def build_tree(with_people: bool = True) -> Tree:
     a = _branch(district, 1, 0, None)
     b = _branch(district, 2, 2, None)
     if with_people:
-        for branch, (name, id_number) in ((a, ("张三", "330199198001010015")), (b, ("李四", "330199199002020026"))):
+        for branch, (name, id_number) in ((a, ("张三", "330199198001010017")), (b, ("李四", "330199199002020035"))):
             household = population.create_household(actor=None, building=branch.building, room="1单元101室")
             population.create_resident(
                 actor=None,

@@ -9,8 +9,8 @@ from django.db.models import Count
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import Assignment, User
 from gongzhi.demo.loader import DEMO_USERS
-from gongzhi.demo.people import id_checksum
 from gongzhi.demo.plan import make_plan
+from gongzhi.population.identity import id_checksum
 from gongzhi.population.models import Household, Resident
 from gongzhi.territory import geometry
 from gongzhi.territory.models import Building, Community, Compound, District, Grid, Street

@@ -3,8 +3,8 @@
 import shapely
 from shapely.geometry import shape
 
-from gongzhi.demo.people import id_checksum
 from gongzhi.demo.plan import make_plan, rect_geojson
+from gongzhi.population.identity import id_checksum
 from gongzhi.territory import geometry
 
 PLAN = make_plan()

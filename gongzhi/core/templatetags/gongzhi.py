@@ -1,0 +1,30 @@
+"""Template filters: masked personal data and ages."""
+
+import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.population.identity import mask_id_number, mask_phone
+
+register = template.Library()
+
+
+@register.filter(name="mask_id")
+def mask_id(value: str) -> str:
+    return mask_id_number(value or "")
+
+
+@register.filter(name="mask_phone")
+def mask_phone_filter(value: str) -> str:
+    return mask_phone(value or "")
+
+
+@register.filter
+def age(birth: datetime.date | None) -> str:
+    if not birth:
+        return "—"
+    today = timezone.localdate()
+    years = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    return _("%(n)s 岁") % {"n": years}
