@@ -26,12 +26,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: install, migrate the embedded SQLite database, load the demo district once, serve.
+## run: install, migrate the embedded SQLite database, load the demo district once, then serve
+## (uvicorn: pages, API, WebSocket) with the task worker beside it (imports run there).
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo --if-empty
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) welcome --url http://$(HOST):$(PORT)/
+	$(MANAGE) db_worker --no-startup-delay --interval 0.5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn gongzhi.asgi:application --host $(HOST) --port $(PORT) --ws websockets
 
 serve: install

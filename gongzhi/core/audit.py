@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from .choices import ChangeAction
 from .context import get_request_id
@@ -26,15 +27,18 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
     return value
 
 
 def serialize_object(obj: models.Model) -> dict[str, Any]:
     """A JSON-able snapshot of the concrete fields of `obj` (FKs as ids, secrets redacted)."""
     data: dict[str, Any] = {}
+    excluded = getattr(obj, "audit_exclude", ())
     for field in obj._meta.concrete_fields:
         name = field.attname
-        if field.name in REDACTED_FIELDS or name.endswith(REDACTED_SUFFIXES):
+        if field.name in REDACTED_FIELDS or name.endswith(REDACTED_SUFFIXES) or field.name in excluded:
             continue
         if getattr(field, "encrypted", False):
             data[field.name] = "***" if getattr(obj, field.attname) else ""

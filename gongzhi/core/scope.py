@@ -15,12 +15,17 @@ from django.db.models import Q
 
 
 class ScopedQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view") -> ScopedQuerySet:
+    def restrict(self, user, action: str = "view", app: str | None = None) -> ScopedQuerySet:
+        """Rows in the subtrees where `user` holds `<app>.<action>` (app: the model's scope_app).
+
+        `app` lets one area ask about another's objects, e.g. the buildings in which a user may
+        register residents: Building.objects.restrict(user, "change", app="population").
+        """
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self
-        perm = f"{self.model.scope_app}.{action}"
+        perm = f"{app or self.model.scope_app}.{action}"
         nodes = user.scope_nodes(perm)
         lookups: dict[str, str] = self.model.scope_lookups
         condition = Q()

@@ -55,3 +55,18 @@ class HouseholdTag(models.TextChoices):
 class RevealField(models.TextChoices):
     ID_NUMBER = "id_number", _("公民身份号码")
     PHONE = "phone", _("手机号码")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("已上传")
+    VALIDATING = "validating", _("检查中")
+    VALIDATED = "validated", _("检查完成")
+    IMPORTING = "importing", _("导入中")
+    DONE = "done", _("已导入")
+    FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已放弃")
+
+
+class ImportMode(models.TextChoices):
+    ALL = "all", _("全部导入（有错误则不导入）")
+    GOOD_ROWS = "good_rows", _("只导入无误的行")

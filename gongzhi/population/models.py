@@ -15,7 +15,7 @@ from gongzhi.core.crypto import EncryptedCharField, blind_index, normalise
 from gongzhi.core.models import TimeStampedModel, ancestor
 from gongzhi.core.scope import ScopedManager
 
-from .choices import Gender, HouseholdTag, Relation, ResidenceType, ResidentTag, RevealField
+from .choices import Gender, HouseholdTag, ImportMode, ImportStatus, Relation, ResidenceType, ResidentTag, RevealField
 
 POPULATION_SCOPE = {
     "district": "district",
@@ -37,6 +37,15 @@ class Household(TimeStampedModel):
     street = ancestor("territory.Street", _("街道"), "households")
     district = ancestor("territory.District", _("区"), "households")
     room = models.CharField(_("门牌（单元-室）"), max_length=30)
+    source_import = models.ForeignKey(
+        "population.ImportJob",
+        verbose_name=_("来源导入"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="households",
+        editable=False,
+    )
 
     objects = ScopedManager()
     scope_app = "population"
@@ -87,6 +96,15 @@ class Resident(TimeStampedModel):
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone = EncryptedCharField(_("手机号码"), blank=True)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    source_import = models.ForeignKey(
+        "population.ImportJob",
+        verbose_name=_("来源导入"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="residents",
+        editable=False,
+    )
 
     objects = ScopedManager()
     scope_app = "population"
@@ -188,3 +206,44 @@ class RevealLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.resident} ({self.get_field_display()})"
+
+
+class ImportJob(TimeStampedModel):
+    """One uploaded resident ledger (居民台账): checked first (dry run), then imported on request.
+
+    The job is the audit record of a bulk import: who, which file, what was written. Rows it
+    writes point back to it (`source_import`), which is also how a failed import is undone.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="imports"
+    )
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    mode = models.CharField(_("导入方式"), max_length=12, choices=ImportMode.choices, blank=True)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    good_rows = models.PositiveIntegerField(_("无误行数"), default=0)
+    bad_rows = models.PositiveIntegerField(_("有误行数"), default=0)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    errors = models.JSONField(_("错误明细"), default=list, blank=True)
+    file_error = models.CharField(_("文件错误"), max_length=500, blank=True)
+    created_households = models.PositiveIntegerField(_("新建户数"), default=0)
+    created_residents = models.PositiveIntegerField(_("新建居民数"), default=0)
+    heartbeat = models.DateTimeField(_("最近进度时间"), null=True, blank=True)
+    finished = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    audit_exclude = ("errors",)  # the check report is on the job itself
+
+    class Meta:
+        verbose_name = _("居民台账导入")
+        verbose_name_plural = pgettext_lazy("plural", "居民台账导入")
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

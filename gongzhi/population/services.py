@@ -15,13 +15,13 @@ from gongzhi.core.choices import ChangeAction
 from gongzhi.core.context import get_request_id
 
 from . import identity
-from .choices import HouseholdTag, ResidentTag, RevealField
-from .models import Household, HouseholdTagLink, Resident, ResidentTagLink, RevealLog
+from .choices import HouseholdTag, ImportMode, ImportStatus, ResidentTag, RevealField
+from .models import Household, HouseholdTagLink, ImportJob, Resident, ResidentTagLink, RevealLog
 
 RESIDENT_FIELDS = {
     "name", "gender", "birth_date", "relation", "residence_type", "registered_address", "id_number", "phone",
 }  # fmt: skip
-REVEAL_PERMISSION = {RevealField.ID_NUMBER: "reveal_id", RevealField.PHONE: "reveal_phone"}
+REVEAL_PERMISSION: dict[str, str] = {RevealField.ID_NUMBER: "reveal_id", RevealField.PHONE: "reveal_phone"}
 MIN_REASON = 4
 
 
@@ -142,7 +142,10 @@ def update_resident(resident: Resident, *, actor, tags: Iterable[str] | None = N
     if tags is not None:
         _set_resident_tags(resident, tags)
     change = log_change(actor=actor, obj=resident, action=ChangeAction.UPDATE, before=before)
-    change.postchange_data["tags"] = sorted(resident.tag_links.values_list("tag", flat=True))
+    change.postchange_data = {
+        **(change.postchange_data or {}),
+        "tags": sorted(resident.tag_links.values_list("tag", flat=True)),
+    }
     change.save(update_fields=["postchange_data"])
     return resident
 
@@ -173,3 +176,62 @@ def reveal(*, actor, resident: Resident, field: str, reason: str) -> str:
         grid_id=resident.grid_id,
     )
     return getattr(resident, field)
+
+
+# -- ledger imports --------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+@transaction.atomic
+def start_import(*, actor, upload) -> ImportJob:
+    """Store an uploaded ledger and queue its check (the dry run)."""
+    from .tasks import check_import
+
+    name = getattr(upload, "name", "") or "upload.xlsx"
+    if not name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        raise ValidationError({"file": [_("请上传 Excel 工作簿（.xlsx）。")]})
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [_("文件过大（上限 100 MB），请拆分后上传。")]})
+    job = ImportJob(created_by=actor, original_name=name[:200])
+    job.file.save(name, upload, save=False)
+    job.save()
+    log_change(actor=actor, obj=job, action=ChangeAction.CREATE)
+    transaction.on_commit(lambda: check_import.enqueue(job.pk))
+    return job
+
+
+@transaction.atomic
+def confirm_import(*, actor, job: ImportJob, mode: str) -> ImportJob:
+    """Write a checked ledger: all rows (only when none is bad) or only the good rows."""
+    from .tasks import run_import
+
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportStatus.VALIDATED:
+        raise ValidationError(_("只能导入已检查完成的文件（当前状态：%(s)s）。") % {"s": job.get_status_display()})
+    if mode not in ImportMode.values:
+        raise ValidationError({"mode": [_("请选择导入方式。")]})
+    if mode == ImportMode.ALL and job.bad_rows:
+        raise ValidationError(
+            _("文件中有 %(n)s 行有误，不能全部导入：请改正后重新上传，或选择只导入无误的行。") % {"n": job.bad_rows}
+        )
+    if job.good_rows == 0:
+        raise ValidationError(_("没有可以导入的行。"))
+    before = serialize_object(job)
+    job.status, job.mode = ImportStatus.IMPORTING, mode
+    job.save(update_fields=["status", "mode", "updated"])
+    log_change(actor=actor, obj=job, action=ChangeAction.UPDATE, before=before)
+    transaction.on_commit(lambda: run_import.enqueue(job.pk, mode))
+    return job
+
+
+@transaction.atomic
+def cancel_import(*, actor, job: ImportJob) -> ImportJob:
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (ImportStatus.VALIDATED, ImportStatus.FAILED, ImportStatus.UPLOADED):
+        raise ValidationError(_("导入进行中或已完成，不能放弃。"))
+    before = serialize_object(job)
+    job.status = ImportStatus.CANCELLED
+    job.save(update_fields=["status", "updated"])
+    log_change(actor=actor, obj=job, action=ChangeAction.UPDATE, before=before)
+    return job

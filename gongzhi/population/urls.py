@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "population"
 urlpatterns = [
@@ -12,4 +12,9 @@ urlpatterns = [
     path("households/<int:pk>/", views.HouseholdDetailView.as_view(), name="household"),
     path("households/<int:household>/residents/new/", views.ResidentFormView.as_view(), name="resident-new"),
     path("reveals/", views.RevealLogView.as_view(), name="reveals"),
+    path("imports/", import_views.ImportListView.as_view(), name="imports"),
+    path("imports/template.xlsx", import_views.ImportTemplateView.as_view(), name="import-template"),
+    path("imports/<int:pk>/", import_views.ImportDetailView.as_view(), name="import"),
+    path("imports/<int:pk>/errors.xlsx", import_views.ImportErrorsView.as_view(), name="import-errors"),
+    path("imports/<int:pk>/<str:verb>/", import_views.ImportActionView.as_view(), name="import-action"),
 ]

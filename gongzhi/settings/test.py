@@ -5,6 +5,8 @@ postgres://postgres@127.0.0.1:5432/gongzhi (pytest-django prefixes the name with
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 import dj_database_url
 
@@ -26,3 +28,7 @@ if os.environ.get("GONGZHI_TEST_DB", "sqlite") == "postgres":
     }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+# Tasks run in the test process when their transaction commits.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="gongzhi-test-media-"))

@@ -1,0 +1,122 @@
+"""Ledger import pages: upload, the check report with progress, confirm or give up."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from gongzhi.accounts.roles import POPULATION_CHANGE
+from gongzhi.core.views import ScopePermissionMixin, paginate
+
+from . import services
+from .choices import ImportMode, ImportStatus
+from .exports import XLSX
+from .imports import TEMPLATE_HEADERS
+from .models import ImportJob
+
+RUNNING = {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.IMPORTING}
+
+
+def jobs_for(user):
+    """A user's own imports (a superuser sees all)."""
+    qs = ImportJob.objects.select_related("created_by")
+    return qs if user.is_superuser else qs.filter(created_by=user)
+
+
+class ImportListView(ScopePermissionMixin, TemplateView):
+    permission = POPULATION_CHANGE
+    template_name = "population/import_list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["page"] = paginate(self.request, jobs_for(self.request.user), per_page=20)
+        return ctx
+
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("请选择要上传的文件。"))
+            return redirect("population:imports")
+        try:
+            job = services.start_import(actor=request.user, upload=upload)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect("population:imports")
+        return redirect("population:import", pk=job.pk)
+
+
+class ImportDetailView(ScopePermissionMixin, TemplateView):
+    permission = POPULATION_CHANGE
+    template_name = "population/import_detail.html"
+
+    def get_template_names(self):
+        return ["population/_import_status.html"] if self.request.htmx else [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        job = get_object_or_404(jobs_for(self.request.user), pk=kwargs["pk"])
+        ctx.update(job=job, running=job.status in RUNNING, errors=job.errors[:200], modes=ImportMode)
+        return ctx
+
+
+class ImportActionView(ScopePermissionMixin, View):
+    permission = POPULATION_CHANGE
+
+    def post(self, request, pk, verb):
+        job = get_object_or_404(jobs_for(request.user), pk=pk)
+        try:
+            if verb == "run":
+                services.confirm_import(actor=request.user, job=job, mode=request.POST.get("mode", ""))
+            elif verb == "cancel":
+                services.cancel_import(actor=request.user, job=job)
+                messages.info(request, _("已放弃该文件，未写入任何数据。"))
+            else:
+                raise Http404
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        return redirect("population:import", pk=job.pk)
+
+
+def _workbook(rows, title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+class ImportTemplateView(ScopePermissionMixin, View):
+    """An empty ledger with the expected columns and one example row."""
+
+    permission = POPULATION_CHANGE
+
+    def get(self, request):
+        example = ["", "锦绣花园", "1幢", "1单元101室", "张三", "男", "1980-01-01", "330199198001010017",
+                   "13800001111", "户主", "户籍人口", "浙江省杭州市", "退役军人"]  # fmt: skip
+        response = HttpResponse(_workbook([TEMPLATE_HEADERS, example], _("居民台账")), content_type=XLSX)
+        response["Content-Disposition"] = 'attachment; filename="resident-ledger-template.xlsx"'
+        return response
+
+
+class ImportErrorsView(ScopePermissionMixin, View):
+    """The check report as a workbook: row, column, reason."""
+
+    permission = POPULATION_CHANGE
+
+    def get(self, request, pk):
+        job = get_object_or_404(jobs_for(request.user), pk=pk)
+        rows = [[_("行号"), _("列"), _("原因")]] + [[e["row"], e["column"], e["message"]] for e in job.errors]
+        response = HttpResponse(_workbook(rows, _("错误明细")), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.xlsx"'
+        return response

@@ -1,0 +1,372 @@
+"""Importing a resident ledger (居民台账) from Excel: check every row first, then write.
+
+`check(job)` reads the workbook and reports every bad row (row number, column, reason in
+Chinese) without writing anything. `run(job, mode)` reads and checks again (the database may
+have changed since), then writes all rows, or only the good ones when the user chose so, in
+chunks whose progress is visible to the page. If anything fails while writing, every row the
+job wrote is removed again: an import lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.core.bulk import insert_rows, reserve_ids
+from gongzhi.core.crypto import blind_index
+from gongzhi.territory.models import Building
+
+from . import identity
+from .choices import Gender, ImportMode, ImportStatus, Relation, ResidenceType, ResidentTag
+from .models import Household, ImportJob, Resident, ResidentTagLink
+
+CHUNK = 5_000
+MAX_STORED_ERRORS = 5_000
+MAX_ROWS = 1_000_000
+
+# Column headers (Chinese, as a ledger has them) → internal names. Order in the file is free.
+COLUMNS = {
+    "楼栋编码": "building_code",
+    "小区": "compound",
+    "楼栋": "building",
+    "门牌": "room",
+    "姓名": "name",
+    "性别": "gender",
+    "出生日期": "birth_date",
+    "公民身份号码": "id_number",
+    "手机号码": "phone",
+    "与户主关系": "relation",
+    "人口类型": "residence_type",
+    "户籍地址": "registered_address",
+    "标签": "tags",
+}
+HEADER_ALIASES = {"身份证号": "公民身份号码", "身份证号码": "公民身份号码", "联系电话": "手机号码", "电话": "手机号码"}
+TEMPLATE_HEADERS = list(COLUMNS)
+RESIDENT_FIELDS = [
+    "household", "building", "grid", "community", "street", "district", "name", "gender", "birth_date",
+    "relation", "residence_type", "registered_address", "id_number", "id_number_hash", "phone", "phone_hash",
+    "source_import", "created", "updated",
+]  # fmt: skip
+HOUSEHOLD_FIELDS = [
+    "building",
+    "grid",
+    "community",
+    "street",
+    "district",
+    "room",
+    "source_import",
+    "created",
+    "updated",
+]
+
+GENDERS = {str(label): value for value, label in Gender.choices} | {"男性": "male", "女性": "female"}
+RELATIONS = {str(label): value for value, label in Relation.choices} | {"本人": "head", "妻": "spouse", "夫": "spouse"}
+RESIDENCE = {str(label): value for value, label in ResidenceType.choices} | {"户籍": "registered", "流动": "floating"}
+TAGS = {str(label): value for value, label in ResidentTag.choices}
+TAG_SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (not a workbook, no header, missing columns)."""
+
+
+@dataclass
+class Row:
+    number: int  # the row number the user sees in Excel
+    values: dict[str, Any]
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    building: Building | None = None
+    resident: Resident | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(Excel row number, {internal column: raw value}) for every non-empty row of the first sheet."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+        header = next(rows, None)
+    except Exception as exc:  # calamine raises its own error types for unreadable files
+        raise FileProblem(_("无法读取该文件，请上传 Excel 工作簿（.xlsx）。")) from exc
+    if not header:
+        raise FileProblem(_("工作表是空的：第 1 行应为列名。"))
+    names = [HEADER_ALIASES.get(_text(h), _text(h)) for h in header]
+    unknown = [n for n in names if n and n not in COLUMNS]
+    if unknown:
+        raise FileProblem(_("无法识别的列：%(cols)s。可用的列见导入模板。") % {"cols": "、".join(unknown)})
+    keys = [COLUMNS.get(n) for n in names]
+    present = set(filter(None, keys))
+    missing = [h for h, k in COLUMNS.items() if k in {"room", "name"} and k not in present]
+    if "building_code" not in present and not {"compound", "building"} <= present:
+        missing.append(_("楼栋编码（或 小区 + 楼栋）"))
+    if missing:
+        raise FileProblem(_("缺少必需的列：%(cols)s。") % {"cols": "、".join(missing)})
+    for index, raw in enumerate(rows, start=2):
+        values = {k: v for k, v in zip(keys, raw, strict=False) if k}
+        if any(v not in (None, "") for v in values.values()):
+            yield index, values
+
+
+class Checker:
+    """Row checks that need the database: buildings in the user's scope, existing ID numbers."""
+
+    def __init__(self, user) -> None:
+        buildings = Building.objects.restrict(user, "change", app="population").select_related("compound")
+        self.by_code: dict[str, Building] = {}
+        self.by_name: dict[tuple[str, str], Building] = {}
+        for b in buildings:
+            self.by_code[b.code] = b
+            self.by_name[(b.compound.name, b.name)] = b
+        self.seen_ids: dict[str, int] = {}
+        self.today = timezone.localdate()
+
+    def check_chunk(self, rows: list[Row]) -> None:
+        for row in rows:
+            self._check_row(row)
+        hashes = {r.resident.id_number_hash: r for r in rows if r.resident and r.resident.id_number_hash}
+        if hashes:
+            taken = set(
+                Resident.objects.filter(id_number_hash__in=list(hashes)).values_list("id_number_hash", flat=True)
+            )
+            for digest in taken:
+                hashes[digest].errors.append(("公民身份号码", _("该公民身份号码已登记，不能重复录入。")))
+
+    def _check_row(self, row: Row) -> None:
+        v = {k: _text(x) for k, x in row.values.items()}
+        err = row.errors.append
+        code = v.get("building_code", "")
+        building = self.by_code.get(code) if code else self.by_name.get((v.get("compound", ""), v.get("building", "")))
+        if building is None:
+            where = code or f"{v.get('compound', '')}{v.get('building', '')}"
+            err(("楼栋编码" if code else "楼栋", _("找不到楼栋“%(b)s”，或它不在您的管辖范围内。") % {"b": where}))
+        row.building = building
+        room = v.get("room", "")
+        if not room:
+            err(("门牌", _("门牌不能为空。")))
+        elif len(room) > 30:
+            err(("门牌", _("门牌不能超过 30 个字。")))
+        name = v.get("name", "")
+        if not name:
+            err(("姓名", _("姓名不能为空。")))
+        elif len(name) > 50:
+            err(("姓名", _("姓名不能超过 50 个字。")))
+        resident = Resident(name=name, registered_address=v.get("registered_address", "")[:200])
+        gender = v.get("gender", "")
+        if gender and gender not in GENDERS:
+            err(("性别", _("性别应填“男”或“女”。")))
+        resident.gender = GENDERS.get(gender, "")
+        birth = v.get("birth_date", "")
+        if birth:
+            try:
+                resident.birth_date = datetime.date.fromisoformat(birth.replace("/", "-").replace(".", "-")[:10])
+            except ValueError:
+                err(("出生日期", _("出生日期“%(d)s”无法识别，请写成 1980-01-31。") % {"d": birth}))
+        id_number = v.get("id_number", "")
+        if id_number:
+            try:
+                number, born, sex = identity.parse_id_number(id_number, self.today)
+            except Exception as exc:  # ValidationError
+                err(("公民身份号码", " ".join(getattr(exc, "messages", [str(exc)]))))
+            else:
+                if resident.birth_date and resident.birth_date != born:
+                    err(
+                        (
+                            "出生日期",
+                            _("出生日期与公民身份号码不一致（号码中为 %(date)s）。") % {"date": born.isoformat()},
+                        )
+                    )
+                if resident.gender and resident.gender != sex:
+                    err(("性别", _("性别与公民身份号码不一致（第 17 位奇数为男、偶数为女）。")))
+                resident.birth_date, resident.gender = resident.birth_date or born, resident.gender or sex
+                resident.id_number, resident.id_number_hash = number, blind_index(number, "id_number")
+                first = self.seen_ids.setdefault(resident.id_number_hash, row.number)
+                if first != row.number:
+                    err(("公民身份号码", _("与第 %(n)s 行的公民身份号码重复。") % {"n": first}))
+        elif not resident.gender:
+            err(("性别", _("没有公民身份号码时，性别不能为空。")))
+        phone = v.get("phone", "")
+        if phone:
+            try:
+                resident.phone = identity.parse_phone(phone)
+                resident.phone_hash = blind_index(resident.phone, "phone")
+            except Exception as exc:  # ValidationError
+                err(("手机号码", " ".join(getattr(exc, "messages", [str(exc)]))))
+        relation = v.get("relation", "") or str(Relation.HEAD.label)
+        if relation not in RELATIONS:
+            err(("与户主关系", _("与户主关系“%(r)s”无法识别。") % {"r": relation}))
+        resident.relation = RELATIONS.get(relation, Relation.HEAD)
+        residence = v.get("residence_type", "") or str(ResidenceType.REGISTERED.label)
+        if residence not in RESIDENCE:
+            err(("人口类型", _("人口类型应为户籍人口、常住非户籍或流动人口。")))
+        resident.residence_type = RESIDENCE.get(residence, ResidenceType.REGISTERED)
+        for label in filter(None, TAG_SPLIT.split(v.get("tags", ""))):
+            if label in TAGS:
+                row.tags.append(TAGS[label])
+            else:
+                err(("标签", _("未知的标签“%(t)s”。") % {"t": label}))
+        row.values["room"] = room
+        row.resident = resident
+
+
+def _chunks(path: str) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for number, values in read_rows(path):
+        if number - 1 > MAX_ROWS:
+            raise FileProblem(_("一次最多导入 %(n)s 行，请拆分文件。") % {"n": f"{MAX_ROWS:,}"})
+        chunk.append(Row(number, values))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _progress(job: ImportJob, **fields) -> None:
+    for key, value in fields.items():
+        setattr(job, key, value)
+    job.heartbeat = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat=job.heartbeat, **fields)
+
+
+def _count_rows(path: str) -> int:
+    return sum(1 for _ in read_rows(path))
+
+
+def check(job: ImportJob) -> ImportJob:
+    """The dry run: read and check every row, store the report. Writes no resident or household."""
+    _progress(job, status=ImportStatus.VALIDATING, processed_rows=0, errors=[], error_count=0, file_error="")
+    checker = Checker(job.created_by)
+    errors: list[dict] = []
+    good = bad = error_count = 0
+    try:
+        total = _count_rows(job.file.path)
+        _progress(job, total_rows=total)
+        for chunk in _chunks(job.file.path):
+            checker.check_chunk(chunk)
+            for row in chunk:
+                if row.errors:
+                    bad += 1
+                    error_count += len(row.errors)
+                    for column, message in row.errors:
+                        if len(errors) < MAX_STORED_ERRORS:
+                            errors.append({"row": row.number, "column": column, "message": message})
+                else:
+                    good += 1
+            _progress(job, processed_rows=good + bad)
+    except FileProblem as exc:
+        _progress(job, status=ImportStatus.FAILED, file_error=str(exc), finished=timezone.now())
+        return job
+    _progress(
+        job, status=ImportStatus.VALIDATED, good_rows=good, bad_rows=bad, error_count=error_count, errors=errors,
+    )  # fmt: skip
+    return job
+
+
+def run(job: ImportJob, mode: str) -> ImportJob:
+    """Write the checked ledger. ALL: refuse if any row is bad. GOOD_ROWS: skip the bad rows."""
+    if mode == ImportMode.ALL and job.bad_rows:
+        raise ValueError("refusing an all-or-nothing import of a ledger with bad rows")
+    _progress(job, status=ImportStatus.IMPORTING, mode=mode, processed_rows=0)
+    checker = Checker(job.created_by)
+    households: dict[tuple[int, str], int] = {}
+    written_households = written_residents = 0
+    try:
+        for chunk in _chunks(job.file.path):
+            checker.check_chunk(chunk)
+            bad = [r for r in chunk if r.errors]
+            if bad and mode == ImportMode.ALL:
+                raise FileProblem(
+                    _("第 %(n)s 行在检查后发生了变化：%(msg)s") % {"n": bad[0].number, "msg": bad[0].errors[0][1]}
+                )
+            good = [r for r in chunk if not r.errors]
+            with transaction.atomic():
+                h, r = _write_chunk(job, good, households)
+            written_households += h
+            written_residents += r
+            _progress(job, processed_rows=job.processed_rows + len(chunk))
+    except Exception as exc:
+        undo(job)
+        message = (
+            str(exc)
+            if isinstance(exc, FileProblem)
+            else _("写入时出错，已撤销本次导入写入的全部数据：%(e)s") % {"e": exc}
+        )
+        _progress(job, status=ImportStatus.FAILED, file_error=message[:500], finished=timezone.now())
+        return job
+    _progress(
+        job, status=ImportStatus.DONE, created_households=written_households, created_residents=written_residents,
+        finished=timezone.now(),
+    )  # fmt: skip
+    return job
+
+
+def _write_chunk(job: ImportJob, rows: list[Row], households: dict[tuple[int, str], int]) -> tuple[int, int]:
+    now = timezone.now()
+    keys = {(r.building.pk, r.values["room"]) for r in rows if r.building}
+    missing = keys - households.keys()
+    if missing:
+        buildings = {k[0] for k in missing}
+        for building_id, room, pk in Household.objects.filter(building_id__in=buildings).values_list(
+            "building_id", "room", "pk"
+        ):
+            if (building_id, room) in missing:
+                households[(building_id, room)] = pk
+    new_keys = sorted(k for k in keys if k not in households)
+    by_id = {r.building.pk: r.building for r in rows if r.building}
+    new_households = []
+    for key, pk in zip(new_keys, reserve_ids(Household, len(new_keys)), strict=True):
+        household = Household.in_building(by_id[key[0]], room=key[1], source_import=job, created=now, updated=now)
+        household.pk = pk
+        households[key] = pk
+        new_households.append(household)
+    insert_rows(Household, HOUSEHOLD_FIELDS, new_households)
+    residents, tag_links = [], []
+    for row, pk in zip(rows, reserve_ids(Resident, len(rows)), strict=True):
+        resident, building = row.resident, row.building
+        if resident is None or building is None:  # a good row always has both
+            raise RuntimeError(f"row {row.number} was not checked")
+        resident.pk = pk
+        resident.household_id = households[(building.pk, row.values["room"])]
+        resident.building_id, resident.grid_id = building.pk, building.grid_id
+        resident.community_id, resident.street_id, resident.district_id = (
+            building.community_id, building.street_id, building.district_id,
+        )  # fmt: skip
+        resident.source_import, resident.created, resident.updated = job, now, now
+        residents.append(resident)
+        tag_links += [ResidentTagLink(resident_id=pk, tag=t) for t in dict.fromkeys(row.tags)]
+    insert_rows(Resident, RESIDENT_FIELDS, residents)
+    if tag_links:
+        ResidentTagLink.objects.bulk_create(tag_links, batch_size=2_000)
+    return len(new_households), len(residents)
+
+
+@transaction.atomic
+def undo(job: ImportJob) -> None:
+    """Remove everything this job wrote (used when an import fails half-way)."""
+    ResidentTagLink.objects.filter(resident__source_import=job).delete()
+    Resident.objects.filter(source_import=job).delete()
+    Household.objects.filter(source_import=job, residents__isnull=True).delete()
