@@ -9,7 +9,7 @@ from gongzhi.accounts.roles import AUDIT_VIEW
 from .filtersets import ObjectChangeFilterSet
 from .models import ObjectChange
 from .permissions import ScopePermission
-from .views import ScopePermissionMixin, paginate, scoped_get
+from .views import ScopePermissionMixin, paginate, scoped_get, style_form
 
 
 class ChangeListView(ScopePermissionMixin, TemplateView):
@@ -20,6 +20,7 @@ class ChangeListView(ScopePermissionMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         qs = ObjectChange.objects.restrict(self.request.user).select_related("content_type")
         filterset = ObjectChangeFilterSet(self.request.GET, queryset=qs)
+        style_form(filterset.form)
         ctx.update(filterset=filterset, page=paginate(self.request, filterset.qs))
         return ctx
 

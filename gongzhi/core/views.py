@@ -28,3 +28,14 @@ def scoped_get(model, user, action: str = "view", queryset=None, **lookup):
 def paginate(request, queryset, per_page: int = 50):
     paginator = Paginator(queryset, per_page)
     return paginator.get_page(request.GET.get("page"))
+
+
+def style_form(form):
+    """Give a plain Django form Tabler's classes (filter forms rendered field by field)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if getattr(widget, "input_type", "") in ("checkbox", "radio"):
+            continue
+        base = "form-select" if widget.__class__.__name__.endswith("Select") else "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {base} form-control-sm".strip()
+    return form

@@ -11,7 +11,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from gongzhi.accounts.roles import AUDIT_VIEW, POPULATION_CHANGE, POPULATION_VIEW
-from gongzhi.core.views import ScopePermissionMixin, paginate, scoped_get
+from gongzhi.core.views import ScopePermissionMixin, paginate, scoped_get, style_form
 from gongzhi.territory.models import Community, Grid
 
 from . import exports, services
@@ -41,6 +41,7 @@ def scope_choices(filterset, user) -> None:
         form.fields["grid"].queryset = Grid.objects.restrict(user).order_by("code")
     for name in ("building", "household"):
         form.fields.pop(name, None)
+    style_form(form)
 
 
 class ResidentListView(ScopePermissionMixin, TemplateView):
@@ -212,5 +213,6 @@ class RevealLogView(ScopePermissionMixin, TemplateView):
         base = RevealLog.objects.restrict(self.request.user).select_related("user", "resident")
         filterset = RevealLogFilterSet(self.request.GET, queryset=base)
         filterset.form.fields.pop("resident", None)
+        style_form(filterset.form)
         ctx.update(filterset=filterset, page=paginate(self.request, filterset.qs))
         return ctx
