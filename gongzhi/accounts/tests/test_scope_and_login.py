@@ -159,6 +159,7 @@ def test_me_api(tree):
         }
     ]
     assert data["permissions"] == [
+        "party.view",
         "population.change",
         "population.reveal_phone",
         "population.view",
