@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -20,6 +20,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
         return []
     table = model._meta.db_table
     pk = model._meta.pk.column
+    connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -33,16 +34,26 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], objects: Iterable[models.Model]) -> int:
-    """Insert `objects` (with primary keys already set) writing only `fields` (plus the pk)."""
+    """Insert model instances (primary keys already set), writing only `fields` and the pk."""
+    connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the per-access proxy
     meta = model._meta
     concrete: list[Any] = [meta.pk] + [meta.get_field(name) for name in fields]
-    columns = [f.column for f in concrete]
-    rows = [
-        tuple(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in concrete) for obj in objects
-    ]
+    rows = [tuple(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete) for obj in objects]
+    return insert_values(model, [f.attname for f in concrete], rows)
+
+
+def insert_values(model: type[models.Model], attnames: Sequence[str], rows: Sequence[tuple]) -> int:
+    """Insert rows already in database form, one value per attname (e.g. "household_id").
+
+    The caller prepares values (`connection.ops.adapt_*`, `EncryptedCharField.seal`); this is
+    the path for hundreds of thousands of rows, where model instances cost more than the write.
+    """
     if not rows:
         return 0
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+    by_attname = {f.attname: f.column for f in meta.concrete_fields}
+    quoted = ", ".join(connection.ops.quote_name(by_attname[a]) for a in attnames)
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -50,6 +61,6 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], objects: Itera
                 for row in rows:
                     copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(columns))
+            marks = ", ".join(["%s"] * len(attnames))
             cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)  # noqa: S608
     return len(rows)

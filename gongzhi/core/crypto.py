@@ -82,8 +82,12 @@ def blind_index(value: str, purpose: str) -> str:
     """Keyed hash of a normalised value, for exact-match lookups."""
     if not value:
         return ""
-    key = _subkey(b"gongzhi-blind-index:" + purpose.encode())
-    return hmac.new(key, normalise(value).encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_index_key(purpose), normalise(value).encode(), "sha256").hex()
+
+
+@functools.cache
+def _index_key(purpose: str) -> bytes:
+    return _subkey(b"gongzhi-blind-index:" + purpose.encode())
 
 
 class EncryptedCharField(models.TextField):
@@ -97,6 +101,10 @@ class EncryptedCharField(models.TextField):
     @property
     def context(self) -> bytes:
         return f"{self.model._meta.db_table}.{self.column}".encode()
+
+    def seal(self, value: str) -> str:
+        """The stored form of `value` in this column (for bulk writers that bypass the ORM)."""
+        return encrypt(value, self.context) if value else value
 
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":

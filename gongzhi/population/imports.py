@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.bulk import insert_rows, reserve_ids
+from gongzhi.core.bulk import insert_values, reserve_ids
 from gongzhi.core.crypto import blind_index
 from gongzhi.territory.models import Building
 
@@ -49,22 +49,15 @@ COLUMNS = {
 }
 HEADER_ALIASES = {"身份证号": "公民身份号码", "身份证号码": "公民身份号码", "联系电话": "手机号码", "电话": "手机号码"}
 TEMPLATE_HEADERS = list(COLUMNS)
-RESIDENT_FIELDS = [
-    "household", "building", "grid", "community", "street", "district", "name", "gender", "birth_date",
-    "relation", "residence_type", "registered_address", "id_number", "id_number_hash", "phone", "phone_hash",
-    "source_import", "created", "updated",
+RESIDENT_COLUMNS = [
+    "id", "household_id", "building_id", "grid_id", "community_id", "street_id", "district_id", "name", "gender",
+    "birth_date", "relation", "residence_type", "registered_address", "id_number", "id_number_hash", "phone",
+    "phone_hash", "source_import_id", "created", "updated",
 ]  # fmt: skip
-HOUSEHOLD_FIELDS = [
-    "building",
-    "grid",
-    "community",
-    "street",
-    "district",
-    "room",
-    "source_import",
-    "created",
-    "updated",
-]
+HOUSEHOLD_COLUMNS = [
+    "id", "building_id", "grid_id", "community_id", "street_id", "district_id", "room", "source_import_id",
+    "created", "updated",
+]  # fmt: skip
 
 GENDERS = {str(label): value for value, label in Gender.choices} | {"男性": "male", "女性": "female"}
 RELATIONS = {str(label): value for value, label in Relation.choices} | {"本人": "head", "妻": "spouse", "夫": "spouse"}
@@ -83,7 +76,7 @@ class Row:
     values: dict[str, Any]
     errors: list[tuple[str, str]] = field(default_factory=list)
     building: Building | None = None
-    resident: Resident | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # the resident's fields, parsed
     tags: list[str] = field(default_factory=list)
 
 
@@ -147,7 +140,7 @@ class Checker:
     def check_chunk(self, rows: list[Row]) -> None:
         for row in rows:
             self._check_row(row)
-        hashes = {r.resident.id_number_hash: r for r in rows if r.resident and r.resident.id_number_hash}
+        hashes = {r.data["id_number_hash"]: r for r in rows if r.data.get("id_number_hash")}
         if hashes:
             taken = set(
                 Resident.objects.filter(id_number_hash__in=list(hashes)).values_list("id_number_hash", flat=True)
@@ -174,15 +167,18 @@ class Checker:
             err(("姓名", _("姓名不能为空。")))
         elif len(name) > 50:
             err(("姓名", _("姓名不能超过 50 个字。")))
-        resident = Resident(name=name, registered_address=v.get("registered_address", "")[:200])
+        resident: dict[str, Any] = {
+            "name": name, "registered_address": v.get("registered_address", "")[:200], "birth_date": None,
+            "id_number": "", "id_number_hash": "", "phone": "", "phone_hash": "",
+        }  # fmt: skip
         gender = v.get("gender", "")
         if gender and gender not in GENDERS:
             err(("性别", _("性别应填“男”或“女”。")))
-        resident.gender = GENDERS.get(gender, "")
+        resident["gender"] = GENDERS.get(gender, "")
         birth = v.get("birth_date", "")
         if birth:
             try:
-                resident.birth_date = datetime.date.fromisoformat(birth.replace("/", "-").replace(".", "-")[:10])
+                resident["birth_date"] = datetime.date.fromisoformat(birth.replace("/", "-").replace(".", "-")[:10])
             except ValueError:
                 err(("出生日期", _("出生日期“%(d)s”无法识别，请写成 1980-01-31。") % {"d": birth}))
         id_number = v.get("id_number", "")
@@ -192,44 +188,44 @@ class Checker:
             except Exception as exc:  # ValidationError
                 err(("公民身份号码", " ".join(getattr(exc, "messages", [str(exc)]))))
             else:
-                if resident.birth_date and resident.birth_date != born:
+                if resident["birth_date"] and resident["birth_date"] != born:
                     err(
                         (
                             "出生日期",
                             _("出生日期与公民身份号码不一致（号码中为 %(date)s）。") % {"date": born.isoformat()},
                         )
                     )
-                if resident.gender and resident.gender != sex:
+                if resident["gender"] and resident["gender"] != sex:
                     err(("性别", _("性别与公民身份号码不一致（第 17 位奇数为男、偶数为女）。")))
-                resident.birth_date, resident.gender = resident.birth_date or born, resident.gender or sex
-                resident.id_number, resident.id_number_hash = number, blind_index(number, "id_number")
-                first = self.seen_ids.setdefault(resident.id_number_hash, row.number)
+                resident["birth_date"], resident["gender"] = resident["birth_date"] or born, resident["gender"] or sex
+                resident["id_number"], resident["id_number_hash"] = number, blind_index(number, "id_number")
+                first = self.seen_ids.setdefault(resident["id_number_hash"], row.number)
                 if first != row.number:
                     err(("公民身份号码", _("与第 %(n)s 行的公民身份号码重复。") % {"n": first}))
-        elif not resident.gender:
+        elif not resident["gender"]:
             err(("性别", _("没有公民身份号码时，性别不能为空。")))
         phone = v.get("phone", "")
         if phone:
             try:
-                resident.phone = identity.parse_phone(phone)
-                resident.phone_hash = blind_index(resident.phone, "phone")
+                resident["phone"] = identity.parse_phone(phone)
+                resident["phone_hash"] = blind_index(resident["phone"], "phone")
             except Exception as exc:  # ValidationError
                 err(("手机号码", " ".join(getattr(exc, "messages", [str(exc)]))))
         relation = v.get("relation", "") or str(Relation.HEAD.label)
         if relation not in RELATIONS:
             err(("与户主关系", _("与户主关系“%(r)s”无法识别。") % {"r": relation}))
-        resident.relation = RELATIONS.get(relation, Relation.HEAD)
+        resident["relation"] = RELATIONS.get(relation, Relation.HEAD.value)
         residence = v.get("residence_type", "") or str(ResidenceType.REGISTERED.label)
         if residence not in RESIDENCE:
             err(("人口类型", _("人口类型应为户籍人口、常住非户籍或流动人口。")))
-        resident.residence_type = RESIDENCE.get(residence, ResidenceType.REGISTERED)
+        resident["residence_type"] = RESIDENCE.get(residence, ResidenceType.REGISTERED.value)
         for label in filter(None, TAG_SPLIT.split(v.get("tags", ""))):
             if label in TAGS:
                 row.tags.append(TAGS[label])
             else:
                 err(("标签", _("未知的标签“%(t)s”。") % {"t": label}))
         row.values["room"] = room
-        row.resident = resident
+        row.data = resident
 
 
 def _chunks(path: str) -> Iterator[list[Row]]:
@@ -253,7 +249,13 @@ def _progress(job: ImportJob, **fields) -> None:
 
 
 def _count_rows(path: str) -> int:
-    return sum(1 for _ in read_rows(path))
+    """Data rows in the sheet, for progress (blank rows included; the report counts exactly)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return max(0, CalamineWorkbook.from_path(path).get_sheet_by_index(0).height - 1)
+    except Exception as exc:  # unreadable: read_rows reports it in the user's words
+        raise FileProblem(_("无法读取该文件，请上传 Excel 工作簿（.xlsx）。")) from exc
 
 
 def check(job: ImportJob) -> ImportJob:
@@ -325,43 +327,47 @@ def run(job: ImportJob, mode: str) -> ImportJob:
 
 
 def _write_chunk(job: ImportJob, rows: list[Row], households: dict[tuple[int, str], int]) -> tuple[int, int]:
-    now = timezone.now()
+    """Write one chunk of good rows: the households they need, the residents, their labels."""
+    ops = connections[DEFAULT_DB_ALIAS].ops
+    now = ops.adapt_datetimefield_value(timezone.now())
     keys = {(r.building.pk, r.values["room"]) for r in rows if r.building}
     missing = keys - households.keys()
     if missing:
-        buildings = {k[0] for k in missing}
-        for building_id, room, pk in Household.objects.filter(building_id__in=buildings).values_list(
-            "building_id", "room", "pk"
-        ):
+        found = Household.objects.filter(building_id__in={k[0] for k in missing})
+        for building_id, room, pk in found.values_list("building_id", "room", "pk"):
             if (building_id, room) in missing:
                 households[(building_id, room)] = pk
     new_keys = sorted(k for k in keys if k not in households)
     by_id = {r.building.pk: r.building for r in rows if r.building}
-    new_households = []
-    for key, pk in zip(new_keys, reserve_ids(Household, len(new_keys)), strict=True):
-        household = Household.in_building(by_id[key[0]], room=key[1], source_import=job, created=now, updated=now)
-        household.pk = pk
-        households[key] = pk
-        new_households.append(household)
-    insert_rows(Household, HOUSEHOLD_FIELDS, new_households)
-    residents, tag_links = [], []
-    for row, pk in zip(rows, reserve_ids(Resident, len(rows)), strict=True):
-        resident, building = row.resident, row.building
-        if resident is None or building is None:  # a good row always has both
-            raise RuntimeError(f"row {row.number} was not checked")
-        resident.pk = pk
-        resident.household_id = households[(building.pk, row.values["room"])]
-        resident.building_id, resident.grid_id = building.pk, building.grid_id
-        resident.community_id, resident.street_id, resident.district_id = (
-            building.community_id, building.street_id, building.district_id,
+    household_rows = []
+    for (building_id, room), pk in zip(new_keys, reserve_ids(Household, len(new_keys)), strict=True):
+        home = by_id[building_id]
+        households[(building_id, room)] = pk
+        household_rows.append(
+            (pk, home.pk, home.grid_id, home.community_id, home.street_id, home.district_id, room, job.pk, now, now)
         )  # fmt: skip
-        resident.source_import, resident.created, resident.updated = job, now, now
-        residents.append(resident)
-        tag_links += [ResidentTagLink(resident_id=pk, tag=t) for t in dict.fromkeys(row.tags)]
-    insert_rows(Resident, RESIDENT_FIELDS, residents)
-    if tag_links:
-        ResidentTagLink.objects.bulk_create(tag_links, batch_size=2_000)
-    return len(new_households), len(residents)
+    insert_values(Household, HOUSEHOLD_COLUMNS, household_rows)
+    seal_id = Resident._meta.get_field("id_number").seal
+    seal_phone = Resident._meta.get_field("phone").seal
+    resident_rows, tag_rows = [], []
+    for row, pk in zip(rows, reserve_ids(Resident, len(rows)), strict=True):
+        d, b = row.data, row.building
+        if b is None:  # a good row always has its building
+            raise RuntimeError(f"row {row.number} was not checked")
+        birth = ops.adapt_datefield_value(d["birth_date"]) if d["birth_date"] else None
+        resident_rows.append(
+            (pk, households[(b.pk, row.values["room"])], b.pk, b.grid_id, b.community_id, b.street_id, b.district_id,
+             d["name"], d["gender"], birth, d["relation"], d["residence_type"], d["registered_address"],
+             seal_id(d["id_number"]), d["id_number_hash"], seal_phone(d["phone"]), d["phone_hash"], job.pk, now, now)
+        )  # fmt: skip
+        tag_rows += [(pk, t) for t in dict.fromkeys(row.tags)]
+    insert_values(Resident, RESIDENT_COLUMNS, resident_rows)
+    if tag_rows:
+        first = reserve_ids(ResidentTagLink, len(tag_rows))
+        insert_values(
+            ResidentTagLink, ["id", "resident_id", "tag"], [(i, *t) for i, t in zip(first, tag_rows, strict=True)]
+        )
+    return len(household_rows), len(resident_rows)
 
 
 @transaction.atomic

@@ -123,6 +123,7 @@ def test_unusable_field_key_fails_the_system_check(settings):
     finally:
         crypto._master_key.cache_clear()
         crypto._aead.cache_clear()
+        crypto._index_key.cache_clear()
 
 
 def test_error_log_lines_carry_the_request_id(tree, client, caplog):
