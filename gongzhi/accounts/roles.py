@@ -45,3 +45,14 @@ _PARTY_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BUILDING_HEAD: frozenset({PARTY_VIEW}),
 }
 ROLE_PERMISSIONS = {role: perms | _PARTY_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()}
+
+# Care files (gongzhi.care): staff of the territory; paired party members see their own pairs.
+CARE_VIEW = "care.view"
+CARE_CHANGE = "care.change"
+_CARE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset({CARE_VIEW, CARE_CHANGE}),
+    Role.STREET_ADMIN: frozenset({CARE_VIEW, CARE_CHANGE}),
+    Role.COMMUNITY_WORKER: frozenset({CARE_VIEW, CARE_CHANGE}),
+    Role.GRID_WORKER: frozenset({CARE_VIEW, CARE_CHANGE}),
+}
+ROLE_PERMISSIONS = {role: perms | _CARE_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()}

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from gongzhi.accounts.roles import AUDIT_VIEW, POPULATION_VIEW, TERRITORY_VIEW
+from gongzhi.accounts.roles import AUDIT_VIEW, CARE_VIEW, PARTY_VIEW, POPULATION_VIEW, TERRITORY_VIEW
 
 
 def gongzhi(request):
@@ -10,7 +10,9 @@ def gongzhi(request):
         "current_roles": [],
         "can_view_territory": False,
         "can_view_audit": False,
+        "can_view_party": False,
         "can_view_population": False,
+        "can_view_care": False,
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -18,6 +20,15 @@ def gongzhi(request):
             current_roles=user.role_labels(),
             can_view_territory=user.has_scope_perm(TERRITORY_VIEW),
             can_view_audit=user.has_scope_perm(AUDIT_VIEW),
+            can_view_party=user.has_scope_perm(PARTY_VIEW),
             can_view_population=user.has_scope_perm(POPULATION_VIEW),
         )
+        context["can_view_care"] = user.has_scope_perm(CARE_VIEW) or _is_paired_member(user)
     return context
+
+
+def _is_paired_member(user) -> bool:
+    """A party member with care pairings sees the care pages for their own pairs."""
+    from gongzhi.care.models import CareProfile
+
+    return CareProfile.objects.filter(paired_member__user=user).exists()

@@ -14,12 +14,15 @@ from collections.abc import Callable
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import Assignment, User
+from gongzhi.care.demo import load_care
 from gongzhi.core.audit import object_scope, serialize_object
 from gongzhi.core.choices import ChangeAction
 from gongzhi.core.models import ObjectChange
+from gongzhi.party.demo import load_party
 from gongzhi.population.choices import Gender, Relation
 from gongzhi.population.models import Household, Resident
 from gongzhi.territory import geometry
@@ -168,6 +171,18 @@ class DemoLoader:
         users = self._load_users(district, streets, communities, grids, buildings)
         self._audit(users)
         self._step("audit trail written")
+        # -- party organisation (gongzhi.party.demo): members, the S4 tree, groups, 双报到 --
+        party = load_party(district, self.people.rng, today=TODAY)
+        self._step(f"party: {party['party_organisations']} organisations, {party['party_members']} members")
+        # -- care files (gongzhi.care.demo): labels, profiles paired with members, visit history --
+        visitors = dict(
+            Assignment.objects.filter(role=Role.GRID_WORKER, user__username__startswith="sg").values_list(
+                "grid_id", "user_id"
+            )
+        )
+        # visits are dated back from the real date, since "overdue" is judged against it
+        care = load_care(self.people.rng, timezone.localdate(), visitors)
+        self._step(f"care: {care['care_profiles']} profiles, {care['care_visits']} visits")
         return {
             "streets": len(streets),
             "communities": len(communities),
@@ -178,6 +193,8 @@ class DemoLoader:
             "households": households,
             "residents": Resident.objects.count(),
             "users": len(users),
+            **party,
+            **care,
         }
 
     # -- population ---------------------------------------------------------------------

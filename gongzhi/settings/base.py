@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.territory",
     "gongzhi.population",
+    "gongzhi.party",
+    "gongzhi.care",
     "gongzhi.demo",
 ]
 
@@ -161,6 +163,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two vocabularies share the field name "role": name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "gongzhi.accounts.choices.Role",
+        "PartyRoleEnum": "gongzhi.party.choices.PartyRoleKind",
+    },
 }
 
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -177,6 +184,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Field encryption for personal data (ID numbers, phones). See gongzhi/core/crypto.py.
 GONGZHI_FIELD_KEY = os.environ.get("GONGZHI_FIELD_KEY", "")
 GONGZHI_FIELD_KEY_FILE = Path(os.environ.get("GONGZHI_FIELD_KEY_FILE", VAR_DIR / "field.key"))
+
+# Care files: days between visits by risk level (high, key, ordinary); seeds: weekly, monthly, quarterly.
+_visit_days = [int(d) for d in os.environ.get("GONGZHI_CARE_VISIT_DAYS", "7,30,90").split(",")]
+GONGZHI_CARE_VISIT_DAYS = dict(zip(["high", "key", "ordinary"], _visit_days, strict=True))
 
 # Map tiles: an XYZ URL template for Leaflet. Empty (the default) draws no base map: the
 # polygons still show, which is what an offline or intranet deployment needs. Coordinates are

@@ -159,6 +159,8 @@ def test_me_api(tree):
         }
     ]
     assert data["permissions"] == [
+        "care.change",
+        "care.view",
         "party.view",
         "population.change",
         "population.reveal_phone",

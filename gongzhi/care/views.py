@@ -1,0 +1,189 @@
+"""Care file pages: the list with what is due, overdue visits per grid and per member, a profile
+with its visits, recording a visit, and the printable list of vulnerable residents of a grid."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from gongzhi.core.views import paginate
+from gongzhi.population.models import Resident, RevealLog
+from gongzhi.territory.models import Grid
+
+from . import services
+from .choices import CareKind, RiskLevel, VisitOutcome
+from .models import CareProfile, FollowUp
+
+CARE_VIEW = "care.view"
+
+
+def visible_profiles(user, action: str = "view"):
+    """Profiles in the user's territory, plus those paired with the user as a party member."""
+    qs = CareProfile.objects.restrict(user, action)
+    if action == "view" and user.is_authenticated:
+        paired = CareProfile.objects.filter(paired_member__user=user)
+        qs = CareProfile.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk__in=paired.values("pk")))
+    return qs
+
+
+class CareAccessMixin:
+    """Anonymous → login; neither care.view nor any pairing → 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        paired = CareProfile.objects.filter(paired_member__user=request.user).exists()
+        if not (request.user.has_scope_perm(CARE_VIEW) or paired):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CareListView(CareAccessMixin, TemplateView):
+    template_name = "care/list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user, params = self.request.user, self.request.GET
+        today = timezone.localdate()
+        qs = visible_profiles(user)
+        grids = Grid.objects.filter(pk__in=qs.values("grid_id")).order_by("code")
+        if params.get("grid", "").isdigit():
+            qs = qs.filter(grid_id=int(params["grid"]))
+        if params.get("risk") in RiskLevel.values:
+            qs = qs.filter(risk_level=params["risk"])
+        if params.get("kind") in CareKind.values:
+            qs = qs.filter(kind=params["kind"])
+        rows = services.due_rows(qs, today)
+        overdue = [r for r in rows if r.overdue_days]
+        if params.get("overdue") == "1":
+            rows = overdue
+        by_grid = Counter(r.profile.grid_id for r in overdue)
+        by_member = Counter(r.profile.paired_member for r in overdue if r.profile.paired_member)
+        grid_names = dict(Grid.objects.filter(pk__in=by_grid).values_list("pk", "name"))
+        ctx.update(
+            page=paginate(self.request, rows),
+            total=len(rows),
+            overdue_count=len(overdue),
+            overdue_by_grid=sorted(((grid_names.get(g, g), g, n) for g, n in by_grid.items()), key=lambda x: -x[2]),
+            overdue_by_member=sorted(by_member.items(), key=lambda x: (-x[1], x[0].name))[:20],
+            grids=grids,
+            risks=RiskLevel.choices,
+            kinds=CareKind.choices,
+            params=params,
+            intervals=services.intervals(),
+        )
+        return ctx
+
+
+class CareDetailView(CareAccessMixin, TemplateView):
+    template_name = "care/detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        profile = get_object_or_404(
+            visible_profiles(self.request.user).select_related(
+                "resident__household", "resident__building__compound", "paired_member"
+            ),
+            pk=kwargs["pk"],
+        )
+        today = timezone.localdate()
+        (row,) = services.due_rows(CareProfile.objects.filter(pk=profile.pk), today) or [None]
+        ctx.update(
+            profile=profile,
+            due=row,
+            visits=profile.visits.select_related("visitor").prefetch_related("follow_ups")[:50],
+            follow_ups=profile.follow_ups.filter(status="open"),
+            contacts=profile.contacts.all(),
+            outcomes=VisitOutcome.choices,
+            today=today,
+        )
+        return ctx
+
+
+class RecordVisitView(CareAccessMixin, View):
+    def post(self, request, pk):
+        profile = get_object_or_404(visible_profiles(request.user), pk=pk)
+        data = request.POST
+        try:
+            date = timezone.datetime.fromisoformat(data.get("date", "")).date()
+        except ValueError:
+            messages.error(request, _("走访日期格式不正确。"))
+            return redirect("care:detail", pk=pk)
+        needs = [line for line in data.get("needs", "").splitlines() if line.strip()]
+        try:
+            services.record_visit(
+                actor=request.user, profile=profile, date=date, findings=data.get("findings", ""),
+                outcome=data.get("outcome", "well"), needs=needs, today=timezone.localdate(),
+            )  # fmt: skip
+            messages.success(request, _("已记录走访。"))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        return redirect("care:detail", pk=pk)
+
+
+class CloseFollowUpView(CareAccessMixin, View):
+    def post(self, request, pk):
+        item = get_object_or_404(FollowUp.objects.filter(profile__in=visible_profiles(request.user)), pk=pk)
+        try:
+            services.close_follow_up(
+                actor=request.user, item=item, resolution=request.POST.get("resolution", ""), today=timezone.localdate()
+            )
+            messages.success(request, _("事项已办结。"))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        return redirect("care:detail", pk=item.profile_id)
+
+
+class PrintGridView(CareAccessMixin, TemplateView):
+    """The vulnerable residents of one grid on A4, for emergencies (S3 四: the same list serves
+    emergencies). Full phone numbers only for users who may reveal them; each print is logged."""
+
+    template_name = "care/print.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        grid = get_object_or_404(Grid.objects.restrict(user), pk=kwargs["grid"])
+        profiles = (
+            CareProfile.objects.restrict(user)
+            .filter(grid_id=grid.pk, closed=None)
+            .select_related("resident__household", "resident__building__compound", "paired_member")
+            .prefetch_related("contacts")
+            .order_by("resident__building__code", "resident__household__room")
+        )
+        full = set(
+            Resident.objects.restrict(user, "reveal_phone")
+            .filter(pk__in=profiles.values("resident_id"))
+            .values_list("pk", flat=True)
+        )
+        rows = list(profiles)
+        if full:
+            RevealLog.objects.bulk_create(
+                [
+                    RevealLog(
+                        user=user,
+                        resident=p.resident,
+                        field="phone",
+                        reason=_("打印应急名单"),
+                        request_id=getattr(self.request, "id", ""),
+                        district_id=p.district_id,
+                        street_id=p.street_id,
+                        community_id=p.community_id,
+                        grid_id=p.grid_id,
+                    )
+                    for p in rows
+                    if p.resident_id in full
+                ]
+            )
+        ctx.update(grid=grid, rows=rows, full=full, printed=timezone.localtime())
+        return ctx
