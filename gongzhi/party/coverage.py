@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from gongzhi.territory.models import Building, Compound
 
@@ -285,23 +285,9 @@ def _by_community(coverage: Coverage) -> list[CommunitySummary]:
 
 
 def party_scoped(queryset: QuerySet, user, action: str = "view") -> QuerySet:
-    """A territory queryset restricted to where `user` holds `party.<action>`.
-
-    The same rule as `ScopedQuerySet.restrict`, read with the party permission instead of the
-    model's own `scope_app`: territory nodes are listed here because party coverage is about them.
-    """
-    if user is None or not user.is_authenticated or not user.is_active:
-        return queryset.none()
-    if user.is_superuser:
-        return queryset
-    condition = Q()
-    matched = False
-    for level, node_ids in user.scope_nodes(f"party.{action}").items():
-        lookup = queryset.model.scope_lookups.get(level)
-        if lookup and node_ids:
-            condition |= Q(**{f"{lookup}__in": sorted(node_ids)})
-            matched = True
-    return queryset.filter(condition) if matched else queryset.none()
+    """A territory queryset restricted to where `user` holds `party.<action>` (territory nodes
+    are listed here because party coverage is about them)."""
+    return queryset.restrict(user, action, app="party")  # type: ignore[attr-defined]
 
 
 def coverage_for(user, community=None) -> Coverage:
