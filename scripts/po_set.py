@@ -14,6 +14,6 @@ for entry in po:
     entry.previous_msgid = None
     entry.previous_msgctxt = None
 po.save()
-missing = [e.msgid for e in po if not e.msgstr or "fuzzy" in e.flags]
+missing = [e.msgid for e in po if not e.translated() or "fuzzy" in e.flags]
 print("untranslated:", missing)
 sys.exit(1 if missing else 0)

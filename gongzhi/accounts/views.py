@@ -29,8 +29,19 @@ class HomeView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         ctx["assignments"] = user.assignments.select_related("district", "street", "community", "grid", "building")
         roots = scope_roots(user) if user.has_scope_perm(TERRITORY_VIEW) else []
+        ctx["my_pairs"] = _my_care_pairs(user)
         ctx["roots"] = [
             {"node": r, "label": LEVEL_LABELS[r.level], "counts": stats.counts(r.level, [r.pk])[r.pk]}
             for r in roots[:12]
         ]
         return ctx
+
+
+def _my_care_pairs(user):
+    """The care files paired with this user as a party member, with when each visit is due."""
+    from django.utils import timezone
+
+    from gongzhi.care.models import CareProfile
+    from gongzhi.care.services import due_rows
+
+    return due_rows(CareProfile.objects.filter(paired_member__user=user), timezone.localdate())

@@ -169,6 +169,9 @@ def send_reminders(*, today: datetime.date) -> int:
                 "resident": row.profile.resident.name,
                 "due": row.due.isoformat(),
                 "overdue_days": row.overdue_days,
+                "message": _("%(name)s 的关爱走访已逾期 %(n)s 天，请尽快上门。")
+                % {"name": row.profile.resident.name, "n": row.overdue_days},
+                "url": f"/care/{row.profile.pk}/",
             }
             transaction.on_commit(lambda uid=member.user_id, p=payload: notify_user(uid, p))
     return sent

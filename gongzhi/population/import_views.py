@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -16,7 +17,7 @@ from gongzhi.accounts.roles import POPULATION_CHANGE
 from gongzhi.core.views import ScopePermissionMixin, paginate
 
 from . import services
-from .choices import ImportMode, ImportStatus
+from .choices import ImportStatus
 from .exports import XLSX
 from .imports import TEMPLATE_HEADERS
 from .models import ImportJob
@@ -62,7 +63,8 @@ class ImportDetailView(ScopePermissionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         job = get_object_or_404(jobs_for(self.request.user), pk=kwargs["pk"])
-        ctx.update(job=job, running=job.status in RUNNING, errors=job.errors[:200], modes=ImportMode)
+        stalled = services.is_stalled(job, timezone.now())
+        ctx.update(job=job, running=job.status in RUNNING and not stalled, stalled=stalled, errors=job.errors[:200])
         return ctx
 
 
@@ -74,6 +76,8 @@ class ImportActionView(ScopePermissionMixin, View):
         try:
             if verb == "run":
                 services.confirm_import(actor=request.user, job=job, mode=request.POST.get("mode", ""))
+            elif verb == "recover":
+                services.recover_import(actor=request.user, job=job, now=timezone.now())
             elif verb == "cancel":
                 services.cancel_import(actor=request.user, job=job)
                 messages.info(request, _("已放弃该文件，未写入任何数据。"))

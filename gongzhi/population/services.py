@@ -225,6 +225,34 @@ def confirm_import(*, actor, job: ImportJob, mode: str) -> ImportJob:
     return job
 
 
+STALL_AFTER = datetime.timedelta(minutes=5)
+
+
+def is_stalled(job: ImportJob, now: datetime.datetime) -> bool:
+    """An import whose worker stopped reporting progress (killed, restarted) is stalled."""
+    beat = job.heartbeat or job.updated
+    return job.status == ImportStatus.IMPORTING and beat is not None and now - beat > STALL_AFTER
+
+
+def recover_import(*, actor, job: ImportJob, now: datetime.datetime) -> ImportJob:
+    """Undo what a stalled import wrote and mark it failed, so the ledger can be imported again."""
+    from . import imports
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if not is_stalled(job, now):
+            raise ValidationError(_("该导入没有中断，不需要撤销。"))
+        before = serialize_object(job)
+    imports.undo(job)
+    with transaction.atomic():
+        job.status = ImportStatus.FAILED
+        job.file_error = _("导入中断，已撤销本次导入写入的全部数据，可以重新导入。")
+        job.finished = now
+        job.save(update_fields=["status", "file_error", "finished", "updated"])
+        log_change(actor=actor, obj=job, action=ChangeAction.UPDATE, before=before)
+    return job
+
+
 @transaction.atomic
 def cancel_import(*, actor, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)

@@ -141,3 +141,12 @@ def test_demo_overdue_list_matches_its_visit_history():
         if last and (timezone.localdate() - last).days > step:
             lapsed_ids.add(r.profile.pk)
     assert {r.profile.pk for r in overdue} == lapsed_ids
+
+
+def test_paired_member_sees_pairs_on_the_home_page(tree, care, client):
+    client.force_login(care["member_user"])
+    response = client.get(reverse("home"))
+    rows = response.context["my_pairs"]
+    assert [r.profile.resident.name for r in rows] == ["张三"]
+    assert rows[0].overdue_days > 0
+    assert "我的结对走访" in response.content.decode()

@@ -172,3 +172,32 @@ def test_wrong_file_type_is_refused(tree, worker, client):
     response = client.post(reverse("population:imports"), {"file": SimpleUploadedFile("a.csv", b"x")}, follow=True)
     assert "请上传 Excel 工作簿（.xlsx）。" in response.content.decode()
     assert ImportJob.objects.count() == 0
+
+
+def test_a_stalled_import_can_be_undone(tree, worker, django_capture_on_commit_callbacks, client):
+    import datetime
+
+    from django.utils import timezone
+
+    job = start(worker, good_rows(tree), django_capture_on_commit_callbacks)
+    # the worker wrote one chunk, then was killed: the job still says 导入中
+    rows = [r for chunk in imports._chunks(job.file.path) for r in chunk]
+    imports.Checker(worker).check_chunk(rows)
+    imports._write_chunk(job, rows, {})
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="importing", heartbeat=timezone.now() - datetime.timedelta(minutes=6)
+    )
+    job.refresh_from_db()
+    assert Resident.objects.filter(source_import=job).count() == 2
+    client.force_login(worker)
+    page = client.get(reverse("population:import", args=[job.pk])).content.decode()
+    assert "撤销已写入的数据" in page
+    client.post(reverse("population:import-action", args=[job.pk, "recover"]))
+    job.refresh_from_db()
+    assert (job.status, Resident.objects.filter(source_import=job).count()) == ("failed", 0)
+    assert job.file_error == "导入中断，已撤销本次导入写入的全部数据，可以重新导入。"
+    # a healthy import cannot be "recovered"
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.recover_import(actor=worker, job=job, now=timezone.now())
