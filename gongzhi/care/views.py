@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from gongzhi.core.exports import wants_export, xlsx_response
 from gongzhi.core.views import paginate
 from gongzhi.population.models import Resident, RevealLog
 from gongzhi.territory.models import Grid
@@ -51,6 +52,36 @@ class CareAccessMixin:
 class CareListView(CareAccessMixin, TemplateView):
     template_name = "care/list.html"
 
+    def get(self, request, *args, **kwargs):
+        if wants_export(request):
+            rows = self.get_context_data()["rows"]
+            headers = [
+                _("姓名"),
+                _("类别"),
+                _("风险等级"),
+                _("结对党员"),
+                _("上次走访"),
+                _("应走访日期"),
+                _("逾期天数"),
+                _("住址"),
+            ]
+            lines = (
+                [
+                    r.profile.resident.name,
+                    r.profile.get_kind_display(),
+                    r.profile.get_risk_level_display(),
+                    r.profile.paired_member.name if r.profile.paired_member else "",
+                    r.last_visit,
+                    r.due,
+                    r.overdue_days,
+                    f"{r.profile.resident.building.compound.name}{r.profile.resident.building.name}"
+                    f"{r.profile.resident.household.room}",
+                ]
+                for r in rows
+            )
+            return xlsx_response(_("关爱走访台账"), headers, lines, stem="care")
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user, params = self.request.user, self.request.GET
@@ -71,6 +102,7 @@ class CareListView(CareAccessMixin, TemplateView):
         by_member = Counter(r.profile.paired_member for r in overdue if r.profile.paired_member)
         grid_names = dict(Grid.objects.filter(pk__in=by_grid).values_list("pk", "name"))
         ctx.update(
+            rows=rows,
             page=paginate(self.request, rows),
             total=len(rows),
             overdue_count=len(overdue),

@@ -1,11 +1,13 @@
 """The audit trail: a page and an API, scoped like the data they describe."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from rest_framework import serializers, viewsets
 
 from gongzhi.accounts.roles import AUDIT_VIEW
 
+from .exports import wants_export, xlsx_response
 from .filtersets import ObjectChangeFilterSet
 from .models import ObjectChange
 from .permissions import ScopePermission
@@ -15,6 +17,25 @@ from .views import ScopePermissionMixin, paginate, scoped_get, style_form
 class ChangeListView(ScopePermissionMixin, TemplateView):
     permission = AUDIT_VIEW
     template_name = "core/change_list.html"
+
+    def get(self, request, *args, **kwargs):
+        if wants_export(request):
+            qs = ObjectChange.objects.restrict(request.user).select_related("content_type")
+            tz = timezone.get_current_timezone()
+            rows = (
+                [
+                    c.time.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                    c.user_name,
+                    c.get_action_display(),
+                    c.content_type.name,
+                    c.object_repr,
+                    c.request_id,
+                ]
+                for c in ObjectChangeFilterSet(request.GET, queryset=qs).qs.iterator(chunk_size=2000)
+            )
+            headers = [_("时间"), _("操作人"), _("动作"), _("对象类型"), _("对象"), _("请求编号")]
+            return xlsx_response(_("操作记录"), headers, rows, stem="changes")
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

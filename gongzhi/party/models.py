@@ -167,6 +167,15 @@ class PartyMember(TimeStampedModel):
     )
     street = _node("territory.Street", _("街道"), "party_members", required=True)
     district = _node("territory.District", _("区"), "party_members", required=True)
+    source_import = models.ForeignKey(
+        "population.ImportJob",
+        verbose_name=_("来源导入"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="party_members",
+        editable=False,
+    )
 
     objects = ScopedManager()
     scope_app = "party"

@@ -391,7 +391,7 @@ def _check_member(member: PartyMember, phone: str | None) -> None:
     if org.level == OrgLevel.GRID and org.grid_id != member.grid_id:
         outside = True
     elif org.kind in rules.COMPOUND_COVERING_KINDS:
-        covered = set(org.compounds.values_list("pk", flat=True))
+        covered = {c.pk for c in org.compounds.all()}  # .all(): uses compounds prefetched by an import
         outside = bool(covered) and member.compound_id not in covered
     else:
         outside = False
@@ -402,6 +402,74 @@ def _check_member(member: PartyMember, phone: str | None) -> None:
                 % {"compound": str(member.compound), "org": org.name}
             }
         )
+
+
+# Fields whose related rows an importer has already fetched from the user's scope: not looked
+# up again row by row (see `build_member(bulk=True)`).
+MEMBER_RELATIONS = [
+    "organisation",
+    "resident",
+    "user",
+    "building",
+    "compound",
+    "grid",
+    "community",
+    "street",
+    "district",
+]
+
+
+def validate_member(member: PartyMember, phone: str | None, *, bulk: bool = False) -> None:
+    """Place a member (territory keys from the residence) and check them; ValidationError keyed by field.
+
+    `bulk`: the related objects come from scoped queries and uniqueness is checked for a whole
+    chunk by the caller (the roll import), so no query is made per member.
+    """
+    _place_member(member)
+    _check_member(member, phone)
+    if bulk:
+        member.full_clean(exclude=["phone_hash", *MEMBER_RELATIONS], validate_unique=False, validate_constraints=False)
+    else:
+        member.full_clean(exclude=["phone_hash"])
+
+
+def build_member(
+    *,
+    member_type: str,
+    name: str = "",
+    gender: str = "",
+    organisation: PartyOrganisation | None = None,
+    building: Building | None = None,
+    community: Community | None = None,
+    resident=None,
+    workplace: str = "",
+    phone: str = "",
+    joined_on: datetime.date | None = None,
+    user=None,
+    bulk: bool = False,
+) -> PartyMember:
+    """The member `create_member` would save, validated but unsaved (the roll import writes it in bulk).
+
+    With a `resident`, a missing name, gender or building comes from the resident's file.
+    """
+    if resident is not None:
+        building = building or resident.building
+        name = name or resident.name
+        gender = gender or resident.gender
+    member = PartyMember(
+        name=(name or "").strip(),
+        gender=gender,
+        member_type=member_type,
+        workplace=(workplace or "").strip(),
+        joined_on=joined_on,
+        organisation=organisation,
+        building=building,
+        community=community,
+        resident=resident,
+        user=user,
+    )
+    validate_member(member, phone, bulk=bulk)
+    return member
 
 
 @transaction.atomic
@@ -421,27 +489,21 @@ def create_member(
     user=None,
 ) -> PartyMember:
     """Register a party member. With a `resident`, name, gender and building come from the file."""
-    if resident is not None:
-        building = building or resident.building
-        name = name or resident.name
-        gender = gender or resident.gender
-        if PartyMember.objects.filter(resident=resident).exists():
-            raise ValidationError({"resident": _("该居民已登记为党员。")})
-    member = PartyMember(
-        name=(name or "").strip(),
-        gender=gender,
+    if resident is not None and PartyMember.objects.filter(resident=resident).exists():
+        raise ValidationError({"resident": _("该居民已登记为党员。")})
+    member = build_member(
         member_type=member_type,
-        workplace=(workplace or "").strip(),
-        joined_on=joined_on,
+        name=name,
+        gender=gender,
         organisation=organisation,
         building=building,
         community=community,
         resident=resident,
+        workplace=workplace,
+        phone=phone,
+        joined_on=joined_on,
         user=user,
     )
-    _place_member(member)
-    _check_member(member, phone)
-    member.full_clean(exclude=["phone_hash"])
     member.save()
     _audit(actor=actor, obj=member, action=ChangeAction.CREATE)
     return member
@@ -465,9 +527,7 @@ def update_member(member: PartyMember, *, actor, **data: Any) -> PartyMember:
         and PartyMember.objects.filter(resident=data["resident"]).exclude(pk=member.pk).exists()
     ):
         raise ValidationError({"resident": _("该居民已登记为党员。")})
-    _place_member(member)
-    _check_member(member, phone)
-    member.full_clean(exclude=["phone_hash"])
+    validate_member(member, phone)
     member.save()
     _audit(actor=actor, obj=member, action=ChangeAction.UPDATE, before=before)
     return member

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from gongzhi.accounts.roles import PARTY_VIEW
+from gongzhi.accounts.roles import PARTY_CHANGE, PARTY_VIEW
+from gongzhi.core.exports import wants_export, xlsx_response
 from gongzhi.core.views import ScopePermissionMixin, paginate, scoped_get, style_form
 from gongzhi.territory.models import Community, Compound
 
@@ -168,6 +170,37 @@ class MemberListView(PartySectionMixin, TemplateView):
     def get_template_names(self):
         return ["party/_member_table.html"] if self.request.htmx else [self.template_name]
 
+    def get(self, request, *args, **kwargs):
+        if wants_export(request):
+            base = PartyMember.objects.restrict(request.user).select_related(*MEMBER_RELATED, "community")
+            base = base.prefetch_related("roles")
+            members = PartyMemberFilterSet(request.GET, queryset=base, request=request).qs.order_by("name", "pk")
+            headers = [
+                _("姓名"),
+                _("性别"),
+                _("党员类型"),
+                _("工作单位"),
+                _("手机号码"),
+                _("所在组织"),
+                _("所在社区"),
+                _("党内职务"),
+            ]
+            rows = (
+                [
+                    m.name,
+                    m.get_gender_display(),
+                    m.get_member_type_display(),
+                    m.workplace,
+                    m.phone_masked,
+                    m.organisation.name if m.organisation else "",
+                    m.community.name,
+                    "、".join(r.get_role_display() for r in m.roles.all()),
+                ]
+                for m in members.iterator(chunk_size=2000)
+            )
+            return xlsx_response(_("党员名册"), headers, rows, stem="party-members")
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
@@ -176,7 +209,7 @@ class MemberListView(PartySectionMixin, TemplateView):
         style_form(filterset.form)
         page = paginate(self.request, filterset.qs.order_by("name", "pk"))
         annotate_members(user, page)
-        ctx.update(filterset=filterset, page=page)
+        ctx.update(filterset=filterset, page=page, can_change=user.has_scope_perm(PARTY_CHANGE))
         return ctx
 
 

@@ -67,6 +67,13 @@ class ImportStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已放弃")
 
 
+class ImportKind(models.TextChoices):
+    """What an uploaded workbook holds (the importer that checks and writes it)."""
+
+    RESIDENTS = "residents", _("居民台账")
+    PARTY_MEMBERS = "party_members", _("党员名册")
+
+
 class ImportMode(models.TextChoices):
     ALL = "all", _("全部导入（有错误则不导入）")
     GOOD_ROWS = "good_rows", _("只导入无误的行")

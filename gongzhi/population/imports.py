@@ -1,10 +1,14 @@
-"""Importing a resident ledger (居民台账) from Excel: check every row first, then write.
+"""Importing a ledger from Excel: check every row first, then write.
 
 `check(job)` reads the workbook and reports every bad row (row number, column, reason in
 Chinese) without writing anything. `run(job, mode)` reads and checks again (the database may
 have changed since), then writes all rows, or only the good ones when the user chose so, in
 chunks whose progress is visible to the page. If anything fails while writing, every row the
 job wrote is removed again: an import lands whole or not at all.
+
+This machinery (reading, header mapping, chunks, progress, the report, undo on failure) is
+shared by every kind of ledger; what a row means is an `Importer`. The resident ledger
+(居民台账) is defined here; the party roll (党员名册) in `gongzhi.party.imports`.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import datetime
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from gongzhi.core.bulk import insert_values, reserve_ids
@@ -24,7 +29,7 @@ from gongzhi.core.crypto import blind_index
 from gongzhi.territory.models import Building
 
 from . import identity
-from .choices import Gender, ImportMode, ImportStatus, Relation, ResidenceType, ResidentTag
+from .choices import Gender, ImportKind, ImportMode, ImportStatus, Relation, ResidenceType, ResidentTag
 from .models import Household, ImportJob, Resident, ResidentTagLink
 
 CHUNK = 5_000
@@ -70,17 +75,51 @@ class FileProblem(Exception):
     """The file as a whole cannot be read (not a workbook, no header, missing columns)."""
 
 
+class RowChecker(Protocol):
+    def check_chunk(self, rows: list[Row]) -> None: ...
+
+
+class Importer(Protocol):
+    """What one kind of ledger means: its columns, its row checks, how good rows are written."""
+
+    columns: dict[str, str]  # Chinese header → internal name
+    aliases: dict[str, str]  # other headers seen in ledgers → the Chinese header
+
+    def missing_columns(self, present: set[str]) -> list[str]:
+        """Required columns (as the user reads them) that the header lacks."""
+        ...
+
+    def checker(self, user) -> RowChecker: ...
+
+    def write(self, job: ImportJob, rows: list[Row], state: dict) -> dict[str, int]:
+        """Write one chunk of good rows; `state` lives for the whole run. Returns counts to add up."""
+        ...
+
+    def undo(self, job: ImportJob) -> None: ...
+
+
+IMPORTERS = {
+    ImportKind.RESIDENTS: "gongzhi.population.imports.RESIDENTS",
+    ImportKind.PARTY_MEMBERS: "gongzhi.party.imports.PARTY_MEMBERS",
+}
+
+
+def importer_for(kind: str) -> Importer:
+    return import_string(IMPORTERS[ImportKind(kind)])
+
+
 @dataclass
 class Row:
     number: int  # the row number the user sees in Excel
     values: dict[str, Any]
     errors: list[tuple[str, str]] = field(default_factory=list)
     building: Building | None = None
-    data: dict[str, Any] = field(default_factory=dict)  # the resident's fields, parsed
+    data: dict[str, Any] = field(default_factory=dict)  # the row's fields, parsed
     tags: list[str] = field(default_factory=list)
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
+    """A cell as the user typed it: numbers without ".0", dates as 1980-01-31, trimmed."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -94,10 +133,17 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def read_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def parse_date(text: str) -> datetime.date:
+    """1980-01-31, 1980/01/31 or 1980.01.31 (ValueError otherwise)."""
+    return datetime.date.fromisoformat(text.replace("/", "-").replace(".", "-")[:10])
+
+
+def read_rows(path: str, importer: Importer | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(Excel row number, {internal column: raw value}) for every non-empty row of the first sheet."""
     from python_calamine import CalamineWorkbook
 
+    importer = importer or RESIDENTS
+    columns = importer.columns
     try:
         workbook = CalamineWorkbook.from_path(path)
         sheet = workbook.get_sheet_by_index(0)
@@ -107,15 +153,12 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
         raise FileProblem(_("无法读取该文件，请上传 Excel 工作簿（.xlsx）。")) from exc
     if not header:
         raise FileProblem(_("工作表是空的：第 1 行应为列名。"))
-    names = [HEADER_ALIASES.get(_text(h), _text(h)) for h in header]
-    unknown = [n for n in names if n and n not in COLUMNS]
+    names = [importer.aliases.get(cell_text(h), cell_text(h)) for h in header]
+    unknown = [n for n in names if n and n not in columns]
     if unknown:
         raise FileProblem(_("无法识别的列：%(cols)s。可用的列见导入模板。") % {"cols": "、".join(unknown)})
-    keys = [COLUMNS.get(n) for n in names]
-    present = set(filter(None, keys))
-    missing = [h for h, k in COLUMNS.items() if k in {"room", "name"} and k not in present]
-    if "building_code" not in present and not {"compound", "building"} <= present:
-        missing.append(_("楼栋编码（或 小区 + 楼栋）"))
+    keys = [columns.get(n) for n in names]
+    missing = importer.missing_columns(set(filter(None, keys)))
     if missing:
         raise FileProblem(_("缺少必需的列：%(cols)s。") % {"cols": "、".join(missing)})
     for index, raw in enumerate(rows, start=2):
@@ -149,7 +192,7 @@ class Checker:
                 hashes[digest].errors.append(("公民身份号码", _("该公民身份号码已登记，不能重复录入。")))
 
     def _check_row(self, row: Row) -> None:
-        v = {k: _text(x) for k, x in row.values.items()}
+        v = {k: cell_text(x) for k, x in row.values.items()}
         err = row.errors.append
         code = v.get("building_code", "")
         building = self.by_code.get(code) if code else self.by_name.get((v.get("compound", ""), v.get("building", "")))
@@ -178,7 +221,7 @@ class Checker:
         birth = v.get("birth_date", "")
         if birth:
             try:
-                resident["birth_date"] = datetime.date.fromisoformat(birth.replace("/", "-").replace(".", "-")[:10])
+                resident["birth_date"] = parse_date(birth)
             except ValueError:
                 err(("出生日期", _("出生日期“%(d)s”无法识别，请写成 1980-01-31。") % {"d": birth}))
         id_number = v.get("id_number", "")
@@ -228,9 +271,9 @@ class Checker:
         row.data = resident
 
 
-def _chunks(path: str) -> Iterator[list[Row]]:
+def _chunks(path: str, importer: Importer | None = None) -> Iterator[list[Row]]:
     chunk: list[Row] = []
-    for number, values in read_rows(path):
+    for number, values in read_rows(path, importer):
         if number - 1 > MAX_ROWS:
             raise FileProblem(_("一次最多导入 %(n)s 行，请拆分文件。") % {"n": f"{MAX_ROWS:,}"})
         chunk.append(Row(number, values))
@@ -261,13 +304,14 @@ def _count_rows(path: str) -> int:
 def check(job: ImportJob) -> ImportJob:
     """The dry run: read and check every row, store the report. Writes no resident or household."""
     _progress(job, status=ImportStatus.VALIDATING, processed_rows=0, errors=[], error_count=0, file_error="")
-    checker = Checker(job.created_by)
+    importer = importer_for(job.kind)
+    checker = importer.checker(job.created_by)
     errors: list[dict] = []
     good = bad = error_count = 0
     try:
         total = _count_rows(job.file.path)
         _progress(job, total_rows=total)
-        for chunk in _chunks(job.file.path):
+        for chunk in _chunks(job.file.path, importer):
             checker.check_chunk(chunk)
             for row in chunk:
                 if row.errors:
@@ -293,11 +337,12 @@ def run(job: ImportJob, mode: str) -> ImportJob:
     if mode == ImportMode.ALL and job.bad_rows:
         raise ValueError("refusing an all-or-nothing import of a ledger with bad rows")
     _progress(job, status=ImportStatus.IMPORTING, mode=mode, processed_rows=0)
-    checker = Checker(job.created_by)
-    households: dict[tuple[int, str], int] = {}
-    written_households = written_residents = 0
+    importer = importer_for(job.kind)
+    checker = importer.checker(job.created_by)
+    state: dict = {}
+    written: dict[str, int] = {}
     try:
-        for chunk in _chunks(job.file.path):
+        for chunk in _chunks(job.file.path, importer):
             checker.check_chunk(chunk)
             bad = [r for r in chunk if r.errors]
             if bad and mode == ImportMode.ALL:
@@ -306,12 +351,12 @@ def run(job: ImportJob, mode: str) -> ImportJob:
                 )
             good = [r for r in chunk if not r.errors]
             with transaction.atomic():
-                h, r = _write_chunk(job, good, households)
-            written_households += h
-            written_residents += r
+                counts = importer.write(job, good, state)
+            for key, n in counts.items():
+                written[key] = written.get(key, 0) + n
             _progress(job, processed_rows=job.processed_rows + len(chunk))
     except Exception as exc:
-        undo(job)
+        importer.undo(job)
         message = (
             str(exc)
             if isinstance(exc, FileProblem)
@@ -319,10 +364,7 @@ def run(job: ImportJob, mode: str) -> ImportJob:
         )
         _progress(job, status=ImportStatus.FAILED, file_error=message[:500], finished=timezone.now())
         return job
-    _progress(
-        job, status=ImportStatus.DONE, created_households=written_households, created_residents=written_residents,
-        finished=timezone.now(),
-    )  # fmt: skip
+    _progress(job, status=ImportStatus.DONE, finished=timezone.now(), **written)
     return job
 
 
@@ -370,9 +412,39 @@ def _write_chunk(job: ImportJob, rows: list[Row], households: dict[tuple[int, st
     return len(household_rows), len(resident_rows)
 
 
-@transaction.atomic
 def undo(job: ImportJob) -> None:
-    """Remove everything this job wrote (used when an import fails half-way)."""
+    """Remove everything this job wrote (used when an import fails half-way or stalled)."""
+    importer_for(job.kind).undo(job)
+
+
+@transaction.atomic
+def _undo_residents(job: ImportJob) -> None:
     ResidentTagLink.objects.filter(resident__source_import=job).delete()
     Resident.objects.filter(source_import=job).delete()
     Household.objects.filter(source_import=job, residents__isnull=True).delete()
+
+
+class ResidentImporter:
+    """居民台账: households (created as needed), residents and their labels."""
+
+    columns = COLUMNS
+    aliases = HEADER_ALIASES
+
+    def missing_columns(self, present: set[str]) -> list[str]:
+        missing = [h for h, k in COLUMNS.items() if k in {"room", "name"} and k not in present]
+        if "building_code" not in present and not {"compound", "building"} <= present:
+            missing.append(_("楼栋编码（或 小区 + 楼栋）"))
+        return missing
+
+    def checker(self, user) -> Checker:
+        return Checker(user)
+
+    def write(self, job: ImportJob, rows: list[Row], state: dict) -> dict[str, int]:
+        households, residents = _write_chunk(job, rows, state)  # state: (building, room) → household id
+        return {"created_households": households, "created_residents": residents}
+
+    def undo(self, job: ImportJob) -> None:
+        _undo_residents(job)
+
+
+RESIDENTS = ResidentImporter()

@@ -15,7 +15,17 @@ from gongzhi.core.crypto import EncryptedCharField, blind_index, normalise
 from gongzhi.core.models import TimeStampedModel, ancestor
 from gongzhi.core.scope import ScopedManager
 
-from .choices import Gender, HouseholdTag, ImportMode, ImportStatus, Relation, ResidenceType, ResidentTag, RevealField
+from .choices import (
+    Gender,
+    HouseholdTag,
+    ImportKind,
+    ImportMode,
+    ImportStatus,
+    Relation,
+    ResidenceType,
+    ResidentTag,
+    RevealField,
+)
 
 POPULATION_SCOPE = {
     "district": "district",
@@ -209,7 +219,8 @@ class RevealLog(models.Model):
 
 
 class ImportJob(TimeStampedModel):
-    """One uploaded resident ledger (居民台账): checked first (dry run), then imported on request.
+    """One uploaded ledger (居民台账, or a 党员名册 for the party area): checked first (dry run),
+    then imported on request.
 
     The job is the audit record of a bulk import: who, which file, what was written. Rows it
     writes point back to it (`source_import`), which is also how a failed import is undone.
@@ -218,6 +229,7 @@ class ImportJob(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="imports"
     )
+    kind = models.CharField(_("导入内容"), max_length=16, choices=ImportKind.choices, default=ImportKind.RESIDENTS)
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("文件名"), max_length=200)
     status = models.CharField(_("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
@@ -231,14 +243,15 @@ class ImportJob(TimeStampedModel):
     file_error = models.CharField(_("文件错误"), max_length=500, blank=True)
     created_households = models.PositiveIntegerField(_("新建户数"), default=0)
     created_residents = models.PositiveIntegerField(_("新建居民数"), default=0)
+    created_members = models.PositiveIntegerField(_("新建党员数"), default=0)
     heartbeat = models.DateTimeField(_("最近进度时间"), null=True, blank=True)
     finished = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     audit_exclude = ("errors",)  # the check report is on the job itself
 
     class Meta:
-        verbose_name = _("居民台账导入")
-        verbose_name_plural = pgettext_lazy("plural", "居民台账导入")
+        verbose_name = _("台账导入")
+        verbose_name_plural = pgettext_lazy("plural", "台账导入")
         ordering = ["-created", "-pk"]
 
     def __str__(self) -> str:

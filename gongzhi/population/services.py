@@ -15,7 +15,7 @@ from gongzhi.core.choices import ChangeAction
 from gongzhi.core.context import get_request_id
 
 from . import identity
-from .choices import HouseholdTag, ImportMode, ImportStatus, ResidentTag, RevealField
+from .choices import HouseholdTag, ImportKind, ImportMode, ImportStatus, ResidentTag, RevealField
 from .models import Household, HouseholdTagLink, ImportJob, Resident, ResidentTagLink, RevealLog
 
 RESIDENT_FIELDS = {
@@ -184,8 +184,8 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 @transaction.atomic
-def start_import(*, actor, upload) -> ImportJob:
-    """Store an uploaded ledger and queue its check (the dry run)."""
+def start_import(*, actor, upload, kind: str = ImportKind.RESIDENTS) -> ImportJob:
+    """Store an uploaded ledger (a resident ledger, or a party roll) and queue its check (the dry run)."""
     from .tasks import check_import
 
     name = getattr(upload, "name", "") or "upload.xlsx"
@@ -193,7 +193,7 @@ def start_import(*, actor, upload) -> ImportJob:
         raise ValidationError({"file": [_("请上传 Excel 工作簿（.xlsx）。")]})
     if upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("文件过大（上限 100 MB），请拆分后上传。")]})
-    job = ImportJob(created_by=actor, original_name=name[:200])
+    job = ImportJob(created_by=actor, original_name=name[:200], kind=ImportKind(kind))
     job.file.save(name, upload, save=False)
     job.save()
     log_change(actor=actor, obj=job, action=ChangeAction.CREATE)

@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from gongzhi.accounts.roles import AUDIT_VIEW, POPULATION_CHANGE, POPULATION_VIEW
+from gongzhi.core.exports import wants_export, xlsx_response
 from gongzhi.core.views import ScopePermissionMixin, paginate, scoped_get, style_form
 from gongzhi.territory.models import Community, Grid
 
@@ -49,7 +51,7 @@ class ResidentListView(ScopePermissionMixin, TemplateView):
     template_name = "population/resident_list.html"
 
     def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
+        if wants_export(request):
             filterset = ResidentFilterSet(request.GET, queryset=Resident.objects.restrict(request.user))
             return exports.residents_workbook(filterset.qs, request.user)
         return super().get(request, *args, **kwargs)
@@ -167,6 +169,12 @@ class HouseholdListView(ScopePermissionMixin, TemplateView):
     permission = POPULATION_VIEW
     template_name = "population/household_list.html"
 
+    def get(self, request, *args, **kwargs):
+        if wants_export(request):
+            base = Household.objects.restrict(request.user).annotate(size=Count("residents"))
+            return exports.households_workbook(HouseholdFilterSet(request.GET, queryset=base).qs)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
@@ -207,6 +215,24 @@ class HouseholdDetailView(ScopePermissionMixin, TemplateView):
 class RevealLogView(ScopePermissionMixin, TemplateView):
     permission = AUDIT_VIEW
     template_name = "population/reveal_list.html"
+
+    def get(self, request, *args, **kwargs):
+        if wants_export(request):
+            base = RevealLog.objects.restrict(request.user).select_related("user", "resident")
+            tz = timezone.get_current_timezone()
+            rows = (
+                [
+                    r.time.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                    str(r.user),
+                    r.resident.name,
+                    r.get_field_display(),
+                    r.reason,
+                ]
+                for r in RevealLogFilterSet(request.GET, queryset=base).qs.iterator(chunk_size=2000)
+            )
+            headers = [_("时间"), _("查看人"), _("居民"), _("查看内容"), _("查看事由")]
+            return xlsx_response(_("敏感信息查看记录"), headers, rows, stem="reveals")
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
