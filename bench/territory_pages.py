@@ -199,6 +199,27 @@ def pick_targets(user) -> list[tuple[str, str, dict]]:
         ("api resolve (building lon/lat)", f"/api/territory/resolve/?lon={building.lon}&lat={building.lat}", {}),
         ("api buildings ?grid", f"/api/territory/buildings/?grid={grid.pk}", {}),
     ]
+    # residents, care files and the party organisation: the lists at this user's scope
+    from gongzhi.population.models import Resident
+
+    resident = Resident.objects.restrict(user).exclude(id_number="").order_by("pk").first()
+    if resident is not None:
+        targets += [
+            ("residents list", "/population/residents/", {}),
+            ("residents ?q=王 (name)", "/population/residents/?q=王", {}),
+            ("residents ?q=<ID number> (exact)", f"/population/residents/?q={resident.id_number}", {}),
+            ("resident detail", f"/population/residents/{resident.pk}/", {}),
+            ("households list", "/population/households/", {}),
+            ("api residents", "/api/population/residents/", {}),
+        ]
+    targets += [
+        ("care list", "/care/", {}),
+        ("care list ?overdue=1", "/care/?overdue=1", {}),
+        ("api care overdue", "/api/care/profiles/overdue/", {}),
+        ("party tree", "/party/", {}),
+        ("party coverage", "/party/coverage/", {}),
+        ("party members", "/party/members/", {}),
+    ]
     return targets
 
 

@@ -101,9 +101,7 @@ def load_care(rng: random.Random, today: datetime.date, visitors: dict[int, int]
                 district_id=district,
             )
         )
-    CareProfile.objects.bulk_create(profiles, batch_size=5_000)
-
-    visits: list[Visit] = []
+    plans: list[tuple[CareProfile, list[tuple[datetime.date, str, str]]]] = []
     lapsed = 0
     for profile in profiles:
         step = rules.DEFAULT_INTERVAL_DAYS[profile.risk_level]
@@ -114,19 +112,20 @@ def load_care(rng: random.Random, today: datetime.date, visitors: dict[int, int]
             last = today - datetime.timedelta(days=step * 2 + rng.randint(1, 10))
         else:
             last = today - datetime.timedelta(days=rng.randint(0, step - 1))
-        day = max(last, start)
+        day, dates = max(last, start), []
         while day >= start:  # back from the last visit, one interval at a time
             outcome = rng.choices(list(FINDINGS), [80, 14, 1, 5])[0]
-            visits.append(
-                Visit(
-                    profile=profile,
-                    date=day,
-                    visitor_id=visitors[profile.grid_id],
-                    outcome=outcome,
-                    findings=rng.choice(FINDINGS[outcome]),
-                )
-            )
+            dates.append((day, outcome, rng.choice(FINDINGS[outcome])))
             day -= datetime.timedelta(days=max(1, step + rng.randint(-1, 2)))
+        profile.last_visit = dates[0][0] if dates else None
+        profile.next_due = rules.next_due(profile.opened, profile.last_visit, profile.risk_level)
+        plans.append((profile, dates))
+    CareProfile.objects.bulk_create(profiles, batch_size=5_000)
+    visits = [
+        Visit(profile=profile, date=day, visitor_id=visitors[profile.grid_id], outcome=outcome, findings=text)
+        for profile, dates in plans
+        for day, outcome, text in dates
+    ]
     Visit.objects.bulk_create(visits, batch_size=5_000)
     follow_ups = [
         FollowUp(

@@ -37,6 +37,11 @@ class CareProfile(TimeStampedModel):
     )
     opened = models.DateField(_("建档日期"))
     closed = models.DateField(_("销档日期"), null=True, blank=True)
+    # The schedule, kept by the services from the visits and the risk level (rules.next_due), so
+    # that "overdue" is one indexed comparison with today. `manage.py care_reschedule` recomputes
+    # it after GONGZHI_CARE_VISIT_DAYS changes.
+    last_visit = models.DateField(_("上次走访"), null=True, blank=True, editable=False)
+    next_due = models.DateField(_("应走访日期"), db_index=True, editable=False)
     # the resident's place, copied by the services (ADR 0002)
     grid_id = models.BigIntegerField(db_index=True, editable=False)
     community_id = models.BigIntegerField(db_index=True, editable=False)

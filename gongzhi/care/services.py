@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import log_change, serialize_object
@@ -24,6 +24,11 @@ from .models import CareProfile, EmergencyContact, FollowUp, Reminder, Visit
 
 def intervals() -> dict[str, int]:
     return getattr(settings, "GONGZHI_CARE_VISIT_DAYS", rules.DEFAULT_INTERVAL_DAYS)
+
+
+def schedule(profile: CareProfile) -> None:
+    """Set the date the next visit is due from the last visit (or opening) and the risk level."""
+    profile.next_due = rules.next_due(profile.opened, profile.last_visit, profile.risk_level, intervals())
 
 
 def _check_member(profile: CareProfile, member) -> None:
@@ -47,6 +52,7 @@ def open_profile(
         opened=opened, grid_id=resident.grid_id, community_id=resident.community_id,
         street_id=resident.street_id, district_id=resident.district_id,
     )  # fmt: skip
+    schedule(profile)
     _check_member(profile, paired_member)
     profile.full_clean()
     try:
@@ -69,6 +75,7 @@ def update_profile(profile: CareProfile, *, actor, **data) -> CareProfile:
     for key, value in data.items():
         setattr(profile, key, value)
     _check_member(profile, profile.paired_member)
+    schedule(profile)
     if profile.closed and profile.closed < profile.opened:
         raise ValidationError({"closed": [_("销档日期不能早于建档日期。")]})
     profile.full_clean()
@@ -105,6 +112,11 @@ def record_visit(
         raise ValidationError({"outcome": [_("请选择走访结果。")]})
     visit = Visit.objects.create(profile=profile, date=date, visitor=actor, outcome=outcome, findings=findings.strip())
     log_change(actor=actor, obj=visit, action=ChangeAction.CREATE)
+    profile = CareProfile.objects.select_for_update().get(pk=profile.pk)
+    if profile.last_visit is None or date > profile.last_visit:
+        profile.last_visit = date
+        schedule(profile)
+        profile.save(update_fields=["last_visit", "next_due", "updated"])
     for need in (n.strip() for n in needs):
         if need:
             item = FollowUp.objects.create(visit=visit, profile=profile, need=need[:200])
@@ -135,16 +147,18 @@ class DueRow:
 
 
 def due_rows(profiles: QuerySet[CareProfile], today: datetime.date) -> list[DueRow]:
-    """Open profiles with their last visit, next due date and days overdue (most overdue first)."""
-    steps = intervals()
-    qs = profiles.filter(closed=None).annotate(last_visit=Max("visits__date"))
+    """Open profiles with their last visit, due date and days overdue, most overdue first."""
+    qs = profiles.filter(closed=None).order_by("next_due", "pk")
     qs = qs.select_related("resident__household", "resident__building__compound", "paired_member")
-    rows = []
-    for p in qs:
-        due = rules.next_due(p.opened, p.last_visit, p.risk_level, steps)
-        rows.append(DueRow(p, p.last_visit, due, rules.overdue_days(due, today)))
-    rows.sort(key=lambda r: (-r.overdue_days, r.due, r.profile.pk))
-    return rows
+    return rows_for(qs, today)
+
+
+def rows_for(profiles: Iterable[CareProfile], today: datetime.date) -> list[DueRow]:
+    return [DueRow(p, p.last_visit, p.next_due, rules.overdue_days(p.next_due, today)) for p in profiles]
+
+
+def overdue(profiles: QuerySet[CareProfile], today: datetime.date) -> QuerySet[CareProfile]:
+    return profiles.filter(closed=None, next_due__lt=today)
 
 
 def send_reminders(*, today: datetime.date) -> int:
@@ -152,9 +166,7 @@ def send_reminders(*, today: datetime.date) -> int:
     from gongzhi.core.consumers import notify_user
 
     sent = 0
-    for row in due_rows(CareProfile.objects.exclude(paired_member=None), today):
-        if row.overdue_days == 0:
-            continue
+    for row in due_rows(overdue(CareProfile.objects.exclude(paired_member=None), today), today):
         member = row.profile.paired_member
         _reminder, created = Reminder.objects.get_or_create(
             profile=row.profile, day=today, defaults={"member": member, "due": row.due}

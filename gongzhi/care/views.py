@@ -3,11 +3,9 @@ with its visits, recording a visit, and the printable list of vulnerable residen
 
 from __future__ import annotations
 
-from collections import Counter
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +14,7 @@ from django.views.generic import TemplateView
 
 from gongzhi.core.exports import wants_export, xlsx_response
 from gongzhi.core.views import paginate
+from gongzhi.party.models import PartyMember
 from gongzhi.population.models import Resident, RevealLog
 from gongzhi.territory.models import Grid
 
@@ -29,9 +28,8 @@ CARE_VIEW = "care.view"
 def visible_profiles(user, action: str = "view"):
     """Profiles in the user's territory, plus those paired with the user as a party member."""
     qs = CareProfile.objects.restrict(user, action)
-    if action == "view" and user.is_authenticated:
-        paired = CareProfile.objects.filter(paired_member__user=user)
-        qs = CareProfile.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk__in=paired.values("pk")))
+    if action == "view" and user.is_authenticated and PartyMember.objects.filter(user=user).exists():
+        qs = qs | CareProfile.objects.filter(paired_member__user=user)
     return qs
 
 
@@ -54,7 +52,9 @@ class CareListView(CareAccessMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if wants_export(request):
-            rows = self.get_context_data()["rows"]
+            today = timezone.localdate()
+            listed = services.overdue(self.filtered(), today) if request.GET.get("overdue") == "1" else self.filtered()
+            rows = services.due_rows(listed, today)
             headers = [
                 _("姓名"),
                 _("类别"),
@@ -82,33 +82,41 @@ class CareListView(CareAccessMixin, TemplateView):
             return xlsx_response(_("关爱走访台账"), headers, lines, stem="care")
         return super().get(request, *args, **kwargs)
 
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        user, params = self.request.user, self.request.GET
-        today = timezone.localdate()
-        qs = visible_profiles(user)
-        grids = Grid.objects.filter(pk__in=qs.values("grid_id")).order_by("code")
+    def filtered(self):
+        params = self.request.GET
+        qs = visible_profiles(self.request.user).filter(closed=None)
         if params.get("grid", "").isdigit():
             qs = qs.filter(grid_id=int(params["grid"]))
         if params.get("risk") in RiskLevel.values:
             qs = qs.filter(risk_level=params["risk"])
         if params.get("kind") in CareKind.values:
             qs = qs.filter(kind=params["kind"])
-        rows = services.due_rows(qs, today)
-        overdue = [r for r in rows if r.overdue_days]
-        if params.get("overdue") == "1":
-            rows = overdue
-        by_grid = Counter(r.profile.grid_id for r in overdue)
-        by_member = Counter(r.profile.paired_member for r in overdue if r.profile.paired_member)
-        grid_names = dict(Grid.objects.filter(pk__in=by_grid).values_list("pk", "name"))
+        return qs
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        params, today = self.request.GET, timezone.localdate()
+        qs = self.filtered()
+        late = services.overdue(qs, today)
+        listed = late if params.get("overdue") == "1" else qs
+        listed = listed.select_related("resident__household", "resident__building__compound", "paired_member").order_by(
+            "next_due", "pk"
+        )
+        page = paginate(self.request, listed)
+        by_grid = list(late.order_by().values("grid_id").annotate(n=Count("pk")).order_by("-n")[:8])
+        grid_names = dict(Grid.objects.filter(pk__in=[g["grid_id"] for g in by_grid]).values_list("pk", "name"))
+        by_member = list(
+            late.exclude(paired_member=None).order_by().values("paired_member__name")
+            .annotate(n=Count("pk")).order_by("-n", "paired_member__name")[:8]
+        )  # fmt: skip
         ctx.update(
-            rows=rows,
-            page=paginate(self.request, rows),
-            total=len(rows),
-            overdue_count=len(overdue),
-            overdue_by_grid=sorted(((grid_names.get(g, g), g, n) for g, n in by_grid.items()), key=lambda x: -x[2]),
-            overdue_by_member=sorted(by_member.items(), key=lambda x: (-x[1], x[0].name))[:20],
-            grids=grids,
+            page=page,
+            rows=services.rows_for(page, today),
+            total=qs.count(),
+            overdue_count=late.count(),
+            overdue_by_grid=[(grid_names.get(g["grid_id"], g["grid_id"]), g["grid_id"], g["n"]) for g in by_grid],
+            overdue_by_member=[(m["paired_member__name"], m["n"]) for m in by_member],
+            grids=Grid.objects.restrict(self.request.user).order_by("code"),
             risks=RiskLevel.choices,
             kinds=CareKind.choices,
             params=params,
@@ -129,7 +137,7 @@ class CareDetailView(CareAccessMixin, TemplateView):
             pk=kwargs["pk"],
         )
         today = timezone.localdate()
-        (row,) = services.due_rows(CareProfile.objects.filter(pk=profile.pk), today) or [None]
+        (row,) = services.rows_for([profile], today)
         ctx.update(
             profile=profile,
             due=row,

@@ -30,6 +30,18 @@ def health_visible_ids(user, ids) -> set[int]:
     return set(Resident.objects.restrict(user, "view_health").filter(pk__in=ids).values_list("pk", flat=True))
 
 
+def set_sizes(households) -> None:
+    """Number of residents of each household on a page (one grouped query, not a count per row)."""
+    sizes = dict(
+        Resident.objects.filter(household_id__in=[h.pk for h in households])
+        .order_by()
+        .values_list("household_id")
+        .annotate(n=Count("pk"))
+    )
+    for h in households:
+        h.size = sizes.get(h.pk, 0)
+
+
 def visible_tags(resident: Resident, may_see_health: bool) -> list[ResidentTagLink]:
     return [t for t in resident.tag_links.all() if may_see_health or t.tag not in HEALTH_TAGS]
 
@@ -63,7 +75,7 @@ class ResidentListView(ScopePermissionMixin, TemplateView):
         base = base.prefetch_related(Prefetch("tag_links", queryset=ResidentTagLink.objects.order_by("tag")))
         filterset = ResidentFilterSet(self.request.GET, queryset=base)
         scope_choices(filterset, user)
-        page = paginate(self.request, filterset.qs.order_by("community_id", "building_id", "household_id", "pk"))
+        page = paginate(self.request, filterset.qs.order_by("pk"))  # the pk index: no sort of the whole scope
         health = health_visible_ids(user, [r.pk for r in page])
         rows = [{"resident": r, "tags": visible_tags(r, r.pk in health)} for r in page]
         ctx.update(filterset=filterset, page=page, rows=rows, can_change=user.has_scope_perm(POPULATION_CHANGE))
@@ -178,14 +190,12 @@ class HouseholdListView(ScopePermissionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
-        base = (
-            Household.objects.restrict(user)
-            .select_related("building__compound", "grid")
-            .annotate(size=Count("residents"))
-        )
+        base = Household.objects.restrict(user).select_related("building__compound", "grid")
         filterset = HouseholdFilterSet(self.request.GET, queryset=base.prefetch_related("tag_links"))
         scope_choices(filterset, user)
-        ctx.update(filterset=filterset, page=paginate(self.request, filterset.qs.order_by("building_id", "room")))
+        page = paginate(self.request, filterset.qs.order_by("pk"))
+        set_sizes(page)
+        ctx.update(filterset=filterset, page=page)
         return ctx
 
 

@@ -45,28 +45,24 @@ class CareProfileViewSet(viewsets.ReadOnlyModelViewSet):
         grid = self.request.query_params.get("grid", "")
         return qs.filter(grid_id=int(grid)) if grid.isdigit() else qs
 
-    def _rows(self, qs):
-        out = []
-        for row in services.due_rows(qs, timezone.localdate()):
-            p = row.profile
-            p.last_visit, p.due, p.overdue_days = row.last_visit, row.due, row.overdue_days
-            out.append(p)
-        return out
+    def _annotate(self, profiles):
+        today = timezone.localdate()
+        for p in profiles:
+            p.due, p.overdue_days = p.next_due, services.rules.overdue_days(p.next_due, today)
+        return profiles
 
     def list(self, request, *args, **kwargs):
-        rows = self._rows(self.get_queryset())
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = self.paginate_queryset(self.get_queryset().filter(closed=None).order_by("next_due", "pk"))
+        return self.get_paginated_response(self.get_serializer(self._annotate(page), many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        profile = self.get_object()
-        (row,) = self._rows(CareProfile.objects.filter(pk=profile.pk))
-        return Response(self.get_serializer(row).data)
+        (profile,) = self._annotate([self.get_object()])
+        return Response(self.get_serializer(profile).data)
 
     @extend_schema(responses=CareProfileSerializer(many=True))
     @action(detail=False)
     def overdue(self, request):
         """Open care files whose visit is overdue, most overdue first."""
-        rows = [p for p in self._rows(self.get_queryset()) if p.overdue_days]
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        late = services.overdue(self.get_queryset(), timezone.localdate()).order_by("next_due", "pk")
+        page = self.paginate_queryset(late)
+        return self.get_paginated_response(self.get_serializer(self._annotate(page), many=True).data)

@@ -102,9 +102,9 @@ def test_list_page_shows_overdue_by_grid_and_member(tree, care, client):
     assert response.context["overdue_count"] >= 1
     names = [name for name, _gid, _n in response.context["overdue_by_grid"]]
     assert names == ["测试1社区第1网格"]
-    assert [(m.name, n) for m, n in response.context["overdue_by_member"]] == [("党员甲", 1)]
+    assert response.context["overdue_by_member"] == [("党员甲", 1)]
     only = client.get(reverse("care:list"), {"overdue": "1"})
-    assert [r.profile.pk for r in only.context["page"]] == [care["high"].pk]
+    assert [r.profile.pk for r in only.context["rows"]] == [care["high"].pk]
 
 
 def test_print_list_logs_full_phones(tree, care, client):
@@ -150,3 +150,27 @@ def test_paired_member_sees_pairs_on_the_home_page(tree, care, client):
     assert [r.profile.resident.name for r in rows] == ["张三"]
     assert rows[0].overdue_days > 0
     assert "我的结对走访" in response.content.decode()
+
+
+def test_schedule_follows_visits_and_risk_changes(tree, care):
+    high = care["high"]
+    assert (high.last_visit, high.next_due) == (None, D(2026, 10, 8))
+    worker = user_with(Role.GRID_WORKER, tree.a.grid, "gw2")
+    services.record_visit(actor=worker, profile=high, date=D(2026, 11, 10), findings="好", today=TODAY)
+    services.record_visit(
+        actor=worker, profile=high, date=D(2026, 11, 3), findings="补录", today=TODAY
+    )  # older: no change
+    high.refresh_from_db()
+    assert (high.last_visit, high.next_due) == (D(2026, 11, 10), D(2026, 11, 17))
+    services.update_profile(high, actor=None, risk_level="key")
+    high.refresh_from_db()
+    assert high.next_due == D(2026, 12, 10)
+
+
+def test_reschedule_after_interval_change(tree, care, settings):
+    from django.core.management import call_command
+
+    settings.GONGZHI_CARE_VISIT_DAYS = {"high": 3, "key": 30, "ordinary": 90}
+    call_command("care_reschedule")
+    care["high"].refresh_from_db()
+    assert care["high"].next_due == D(2026, 10, 4)

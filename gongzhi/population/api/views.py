@@ -1,4 +1,3 @@
-from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -10,6 +9,7 @@ from gongzhi.core.permissions import ScopePermission
 from .. import services
 from ..filtersets import HouseholdFilterSet, ResidentFilterSet, RevealLogFilterSet
 from ..models import Household, Resident, RevealLog
+from ..views import set_sizes
 from . import serializers as s
 
 WRITE = ("POST", "PUT", "PATCH", "DELETE")
@@ -27,7 +27,18 @@ class HouseholdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         action_name = "change" if self.request.method in WRITE else "view"
         qs = Household.objects.restrict(self.request.user, action_name).prefetch_related("tag_links")
-        return qs.annotate(size=Count("residents")).order_by("building_id", "room")
+        return qs.order_by("pk")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            set_sizes(page)
+        return page
+
+    def get_object(self):
+        obj = super().get_object()
+        set_sizes([obj])
+        return obj
 
 
 class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -44,7 +55,7 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         if self.action == "reveal":
             action_name = "view"
         qs = Resident.objects.restrict(self.request.user, action_name).prefetch_related("tag_links")
-        return qs.order_by("community_id", "building_id", "household_id", "pk")
+        return qs.order_by("pk")
 
     def get_serializer_context(self):
         ctx = super().get_serializer_context()
