@@ -9,4 +9,6 @@ urlpatterns = [
     path("<int:pk>/visits/", views.RecordVisitView.as_view(), name="visit"),
     path("follow-ups/<int:pk>/close/", views.CloseFollowUpView.as_view(), name="follow-up-close"),
     path("grids/<int:grid>/print/", views.PrintGridView.as_view(), name="print"),
+    path("new/<int:resident>/", views.OpenProfileView.as_view(), name="open"),
+    path("<int:pk>/contacts/", views.AddContactView.as_view(), name="add-contact"),
 ]

@@ -227,3 +227,68 @@ class PrintGridView(CareAccessMixin, TemplateView):
             )
         ctx.update(grid=grid, rows=rows, full=full, printed=timezone.localtime())
         return ctx
+
+
+class OpenProfileView(CareAccessMixin, TemplateView):
+    """建立关爱档案 for a resident in the user's territory (care.change)."""
+
+    template_name = "care/open.html"
+
+    def _resident(self):
+        return get_object_or_404(
+            Resident.objects.restrict(self.request.user, "change", app="care").select_related("household"),
+            pk=self.kwargs["resident"],
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        resident = self._resident()
+        existing = CareProfile.objects.filter(resident=resident).first()
+        ctx.update(
+            resident=resident,
+            existing=existing,
+            kinds=CareKind.choices,
+            risks=RiskLevel.choices,
+            members=PartyMember.objects.filter(community_id=resident.community_id).order_by("name")[:500],
+            values=self.request.POST or {"risk_level": RiskLevel.KEY},
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        resident = self._resident()
+        data = request.POST
+        member = None
+        if data.get("paired_member", "").isdigit():
+            member = PartyMember.objects.filter(
+                pk=int(data["paired_member"]), community_id=resident.community_id
+            ).first()
+        try:
+            profile = services.open_profile(
+                actor=request.user, resident=resident, kind=data.get("kind", ""),
+                risk_level=data.get("risk_level", ""), needs=data.get("needs", ""), paired_member=member,
+                opened=timezone.localdate(),
+            )  # fmt: skip
+            if data.get("contact_name", "").strip() and data.get("contact_phone", "").strip():
+                services.add_contact(
+                    actor=request.user, profile=profile, name=data["contact_name"],
+                    relation=data.get("contact_relation", "") or _("亲属"), phone=data["contact_phone"],
+                )  # fmt: skip
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return self.render_to_response(self.get_context_data(), status=400)
+        messages.success(request, _("已建立关爱档案。"))
+        return redirect("care:detail", pk=profile.pk)
+
+
+class AddContactView(CareAccessMixin, View):
+    def post(self, request, pk):
+        profile = get_object_or_404(visible_profiles(request.user), pk=pk)
+        try:
+            services.add_contact(
+                actor=request.user, profile=profile, name=request.POST.get("name", ""),
+                relation=request.POST.get("relation", ""), phone=request.POST.get("phone", ""),
+            )  # fmt: skip
+            messages.success(request, _("已添加紧急联系人。"))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        return redirect("care:detail", pk=pk)

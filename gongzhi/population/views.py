@@ -108,6 +108,8 @@ class ResidentDetailView(ScopePermissionMixin, TemplateView):
             ],
             form=RevealForm(),
             can_change=Resident.objects.restrict(user, "change").filter(pk=resident.pk).exists(),
+            care_profile=getattr(resident, "care_profile", None),
+            can_open_care=Resident.objects.restrict(user, "change", app="care").filter(pk=resident.pk).exists(),
         )
         return ctx
 

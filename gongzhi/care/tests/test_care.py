@@ -174,3 +174,45 @@ def test_reschedule_after_interval_change(tree, care, settings):
     call_command("care_reschedule")
     care["high"].refresh_from_db()
     assert care["high"].next_due == D(2026, 10, 4)
+
+
+def test_open_a_care_file_from_the_resident_page(tree, client):
+    from gongzhi.population.models import Resident
+
+    member = party.create_member(
+        actor=None, member_type="retired", name="党员乙", gender="male", building=tree.a.building
+    )
+    zhang = Resident.objects.get(name="张三")
+    worker = user_with(Role.COMMUNITY_WORKER, tree.a.community, "cw-open")
+    client.force_login(worker)
+    assert "建立关爱档案" in client.get(reverse("population:resident", args=[zhang.pk])).content.decode()
+    url = reverse("care:open", args=[zhang.pk])
+    bad = client.post(url, {"kind": "", "risk_level": "high"})
+    assert bad.status_code == 400 and not CareProfile.objects.exists()
+    ok = client.post(
+        url,
+        {
+            "kind": "elderly_alone",
+            "risk_level": "high",
+            "paired_member": member.pk,
+            "needs": "行动不便",
+            "contact_name": "张小三",
+            "contact_relation": "儿子",
+            "contact_phone": "13911112222",
+        },
+    )
+    profile = CareProfile.objects.get()
+    assert ok["Location"] == reverse("care:detail", args=[profile.pk])
+    assert (profile.kind, profile.risk_level, profile.paired_member, profile.contacts.get().phone) == (
+        "elderly_alone",
+        "high",
+        member,
+        "13911112222",
+    )
+    client.post(
+        reverse("care:add-contact", args=[profile.pk]), {"name": "李四", "relation": "邻居", "phone": "13700000000"}
+    )
+    assert profile.contacts.count() == 2
+    # another community's worker may not open a file for this resident
+    client.force_login(user_with(Role.COMMUNITY_WORKER, tree.b.community, "cw-other"))
+    assert client.get(url).status_code == 404
