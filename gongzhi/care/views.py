@@ -41,8 +41,8 @@ class CareAccessMixin:
             from django.contrib.auth.views import redirect_to_login
 
             return redirect_to_login(request.get_full_path())
-        paired = CareProfile.objects.filter(paired_member__user=request.user).exists()
-        if not (request.user.has_scope_perm(CARE_VIEW) or paired):
+        allowed = request.user.has_scope_perm(CARE_VIEW)
+        if not (allowed or CareProfile.objects.filter(paired_member__user=request.user).exists()):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

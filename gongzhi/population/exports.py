@@ -5,13 +5,11 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from gongzhi.core.exports import MAX_ROWS, XLSX, xlsx_response
+from gongzhi.core.exports import MAX_ROWS, xlsx_response
 
 from .choices import HEALTH_TAGS
 from .identity import mask_id_number, mask_phone
 from .models import Resident
-
-__all__ = ["XLSX", "households_workbook", "residents_workbook"]
 
 
 def residents_workbook(queryset, user) -> HttpResponse:

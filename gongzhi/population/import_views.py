@@ -19,11 +19,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from gongzhi.accounts.roles import POPULATION_CHANGE
+from gongzhi.core.exports import XLSX
 from gongzhi.core.views import ScopePermissionMixin, paginate
 
 from . import services
 from .choices import ImportKind, ImportStatus
-from .exports import XLSX
 from .imports import TEMPLATE_HEADERS
 from .models import ImportJob
 

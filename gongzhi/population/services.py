@@ -35,14 +35,20 @@ def create_household(*, actor, building, room: str, tags: Iterable[str] = ()) ->
     return household
 
 
-def _set_household_tags(household: Household, tags: Iterable[str]) -> None:
+def _set_tags(link_model, owner_field: str, owner, tags: Iterable[str], vocabulary, unknown_message: str) -> None:
+    """Make the owner's labels exactly `tags` (a household's or a resident's), refusing unknown ones."""
     wanted = set(tags)
-    unknown = wanted - set(HouseholdTag.values)
+    unknown = wanted - set(vocabulary.values)
     if unknown:
-        raise ValidationError({"tags": _("未知的户标签：%(tags)s") % {"tags": "、".join(sorted(unknown))}})
-    HouseholdTagLink.objects.filter(household=household).exclude(tag__in=wanted).delete()
-    have = set(HouseholdTagLink.objects.filter(household=household).values_list("tag", flat=True))
-    HouseholdTagLink.objects.bulk_create([HouseholdTagLink(household=household, tag=t) for t in sorted(wanted - have)])
+        raise ValidationError({"tags": unknown_message % {"tags": "、".join(sorted(unknown))}})
+    links = link_model.objects.filter(**{owner_field: owner})
+    links.exclude(tag__in=wanted).delete()
+    have = set(links.values_list("tag", flat=True))
+    link_model.objects.bulk_create([link_model(**{owner_field: owner, "tag": t}) for t in sorted(wanted - have)])
+
+
+def _set_household_tags(household: Household, tags: Iterable[str]) -> None:
+    _set_tags(HouseholdTagLink, "household", household, tags, HouseholdTag, _("未知的户标签：%(tags)s"))
 
 
 def clean_identity(resident: Resident, id_number: str | None, phone: str | None, today: datetime.date | None = None):
@@ -91,13 +97,7 @@ def _save_resident(resident: Resident) -> None:
 
 
 def _set_resident_tags(resident: Resident, tags: Iterable[str]) -> None:
-    wanted = set(tags)
-    unknown = wanted - set(ResidentTag.values)
-    if unknown:
-        raise ValidationError({"tags": _("未知的居民标签：%(tags)s") % {"tags": "、".join(sorted(unknown))}})
-    ResidentTagLink.objects.filter(resident=resident).exclude(tag__in=wanted).delete()
-    have = set(ResidentTagLink.objects.filter(resident=resident).values_list("tag", flat=True))
-    ResidentTagLink.objects.bulk_create([ResidentTagLink(resident=resident, tag=t) for t in sorted(wanted - have)])
+    _set_tags(ResidentTagLink, "resident", resident, tags, ResidentTag, _("未知的居民标签：%(tags)s"))
 
 
 @transaction.atomic
