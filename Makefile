@@ -34,7 +34,8 @@ run: install
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) welcome --url http://$(HOST):$(PORT)/
 	$(MANAGE) db_worker --no-startup-delay --interval 0.5 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	(while sleep 300; do $(MANAGE) cases_sweep; done) & sweeper=$$!; \
+	trap 'kill $$worker $$sweeper 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn gongzhi.asgi:application --host $(HOST) --port $(PORT) --ws websockets
 
 serve: install

@@ -12,9 +12,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from gongzhi.cases.consumers import CaseFeedConsumer  # noqa: E402
 from gongzhi.core.consumers import NotificationConsumer  # noqa: E402
 
-websocket_urlpatterns = [path("ws/notifications/", NotificationConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+    path("ws/cases/live/", CaseFeedConsumer.as_asgi()),
+]
 
 application = ProtocolTypeRouter(
     {

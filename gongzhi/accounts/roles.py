@@ -56,3 +56,22 @@ _CARE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({CARE_VIEW, CARE_CHANGE}),
 }
 ROLE_PERMISSIONS = {role: perms | _CARE_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()}
+
+# The closed loop of residents' matters (gongzhi.cases). Handlers see what is dispatched to their
+# bodies and residents their own cases without a territory permission (see cases.services.visible_cases).
+CASES_VIEW = "cases.view"
+CASES_REPORT = "cases.report"
+CASES_DISPATCH = "cases.dispatch"
+CASES_VERIFY = "cases.verify"
+CASES_WHISTLE = "cases.whistle"
+CASES_ADMIN = "cases.admin"
+_CASES_STAFF = {CASES_VIEW, CASES_REPORT}
+_CASES_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset(_CASES_STAFF | {CASES_DISPATCH, CASES_VERIFY, CASES_WHISTLE, CASES_ADMIN}),
+    Role.STREET_ADMIN: frozenset(_CASES_STAFF | {CASES_DISPATCH, CASES_VERIFY, CASES_WHISTLE, CASES_ADMIN}),
+    Role.DISPATCHER: frozenset(_CASES_STAFF | {CASES_DISPATCH, CASES_VERIFY, CASES_WHISTLE}),
+    Role.COMMUNITY_WORKER: frozenset(_CASES_STAFF | {CASES_DISPATCH, CASES_VERIFY, CASES_WHISTLE}),
+    Role.GRID_WORKER: frozenset(_CASES_STAFF | {CASES_VERIFY}),
+    Role.BUILDING_HEAD: frozenset({CASES_REPORT}),
+}
+ROLE_PERMISSIONS = {role: perms | _CASES_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()}

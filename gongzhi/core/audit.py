@@ -53,14 +53,17 @@ def log_change(
     obj: models.Model,
     action: str,
     before: dict[str, Any] | None = None,
+    actor_name: str | None = None,
 ) -> ObjectChange:
-    """Record that `actor` applied `action` to `obj`. `before` is the snapshot taken earlier."""
+    """Record that `actor` applied `action` to `obj`. `before` is the snapshot taken earlier.
+
+    `actor_name` names an actor without an account (a reporter acting through a signed link)."""
     after = None if action == ChangeAction.DELETE else serialize_object(obj)
     scope = object_scope(obj)
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     return ObjectChange.objects.create(
         user=user,
-        user_name=(user.get_full_name() or user.get_username()) if user else "system",
+        user_name=(user.get_full_name() or user.get_username()) if user else (actor_name or "system"),
         request_id=get_request_id(),
         action=action,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),

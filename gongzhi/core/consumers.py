@@ -4,9 +4,13 @@ Services publish with `notify_user(user_id, payload)`; later capabilities (cases
 push through it.
 """
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
 
 
 def user_group(user_id: int) -> str:
@@ -36,6 +40,26 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event["payload"])
 
 
+def push(group: str, payload: dict) -> None:
+    """Send `payload` to every socket in `group`. Never raises: a push is a courtesy on top of what
+    is stored, and a channel layer outage must not fail the request that caused it. From a thread
+    that runs an event loop (a test driving a browser), the send runs in a helper thread."""
+    import threading
+
+    def send() -> None:
+        async_to_sync(get_channel_layer().group_send)(group, {"type": "notify", "payload": payload})
+
+    try:
+        try:
+            send()
+        except RuntimeError:  # "You cannot use AsyncToSync in the same thread as an async event loop"
+            worker = threading.Thread(target=send, daemon=True)
+            worker.start()
+            worker.join(timeout=5)
+    except Exception:
+        logger.warning("WebSocket push to %s failed", group, exc_info=True)
+
+
 def notify_user(user_id: int, payload: dict) -> None:
     """Push `payload` to every open socket of the user (call after commit)."""
-    async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "notify", "payload": payload})
+    push(user_group(user_id), payload)

@@ -13,6 +13,9 @@ def gongzhi(request):
         "can_view_party": False,
         "can_view_population": False,
         "can_view_care": False,
+        "can_view_cases": False,
+        "can_report_cases": False,
+        "can_dispatch_cases": False,
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -24,6 +27,9 @@ def gongzhi(request):
             can_view_population=user.has_scope_perm(POPULATION_VIEW),
         )
         context["can_view_care"] = user.has_scope_perm(CARE_VIEW) or _is_paired_member(user)
+        context["can_view_cases"] = user.has_scope_perm("cases.view") or _is_handler(user)
+        context["can_report_cases"] = user.has_scope_perm("cases.report")
+        context["can_dispatch_cases"] = user.has_scope_perm("cases.dispatch")
     return context
 
 
@@ -32,3 +38,10 @@ def _is_paired_member(user) -> bool:
     from gongzhi.care.models import CareProfile
 
     return CareProfile.objects.filter(paired_member__user=user).exists()
+
+
+def _is_handler(user) -> bool:
+    """Handling-body staff see the cases dispatched to their bodies."""
+    from gongzhi.cases.services import body_ids
+
+    return bool(body_ids(user))

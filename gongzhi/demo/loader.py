@@ -19,6 +19,7 @@ from django.utils import timezone
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import Assignment, User
 from gongzhi.care.demo import load_care
+from gongzhi.cases.demo import load_bodies, load_cases
 from gongzhi.core.audit import object_scope, serialize_object
 from gongzhi.core.choices import ChangeAction
 from gongzhi.core.models import ObjectChange
@@ -44,6 +45,10 @@ DEMO_USERS = [
     ("demo-community2", "社区社工 赵磊", Role.COMMUNITY_WORKER, "community2"),
     ("demo-grid", "专职网格员 张伟", Role.GRID_WORKER, "grid"),
     ("demo-handler", "综合执法队 刘强", Role.HANDLER, "street"),
+    ("demo-property", "物业客服 王芳", Role.HANDLER, "community"),
+    ("demo-mediator", "人民调解员 黄桂兰", Role.HANDLER, "community"),
+    ("demo-police", "社区民警 马骏", Role.HANDLER, "street"),
+    ("demo-centre", "政务服务中心 林静", Role.HANDLER, "street"),
     ("demo-party", "在职党员 孙敏", Role.PARTY_MEMBER, "community"),
     ("demo-building", "楼栋长 吴德明", Role.BUILDING_HEAD, "building"),
     ("demo-resident", "居民 郑小红", Role.RESIDENT, "building"),
@@ -183,6 +188,12 @@ class DemoLoader:
         # visits are dated back from the real date, since "overdue" is judged against it
         care = load_care(self.people.rng, timezone.localdate(), visitors)
         self._step(f"care: {care['care_profiles']} profiles, {care['care_visits']} visits")
+        # -- cases (gongzhi.cases.demo): handling bodies, and a month of cases through the services --
+        bodies = load_bodies(district)
+        cases = load_cases(
+            district, self.people.rng, timezone.now(), count=max(30, round(240 * len(self.plan.communities) / 36))
+        )
+        self._step(f"cases: {bodies['handling_bodies']} bodies, {cases['cases']} cases")
         return {
             "streets": len(streets),
             "communities": len(communities),
@@ -195,6 +206,8 @@ class DemoLoader:
             "users": len(users),
             **party,
             **care,
+            **bodies,
+            **cases,
         }
 
     # -- population ---------------------------------------------------------------------

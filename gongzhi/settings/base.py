@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "gongzhi.population",
     "gongzhi.party",
     "gongzhi.care",
+    "gongzhi.cases",
+    "gongzhi.open311",
     "gongzhi.demo",
 ]
 
@@ -204,3 +206,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Cases (民情闭环). The category classifier's trained model (retrained by `manage.py classifier
+# train` and the nightly task); when the file is missing it is trained from the shipped corpus.
+GONGZHI_CLASSIFIER_PATH = Path(os.environ.get("GONGZHI_CLASSIFIER_PATH", VAR_DIR / "classifier.joblib"))
+GONGZHI_SMS_BACKEND = os.environ.get("GONGZHI_SMS_BACKEND", "gongzhi.core.sms.LogBackend")
+# Days a reporter has to rate a verified case before it closes unrated, and to reopen a closed one.
+GONGZHI_CASE_RATING_DAYS = int(os.environ.get("GONGZHI_CASE_RATING_DAYS", "7"))
+GONGZHI_CASE_REOPEN_DAYS = int(os.environ.get("GONGZHI_CASE_REOPEN_DAYS", "15"))
+# 吹哨报到: minutes a summoned department has to report in.
+GONGZHI_WHISTLE_REPORT_MINUTES = int(os.environ.get("GONGZHI_WHISTLE_REPORT_MINUTES", "30"))
+# 并单 suggestions: open cases of the same category this close and this similar (bigram Jaccard).
+GONGZHI_DUPLICATE_METRES = int(os.environ.get("GONGZHI_DUPLICATE_METRES", "300"))
+GONGZHI_DUPLICATE_SIMILARITY = float(os.environ.get("GONGZHI_DUPLICATE_SIMILARITY", "0.2"))
+# The address residents reach the platform at, for links sent by SMS (the reporter's rating link).
+GONGZHI_PUBLIC_URL = os.environ.get("GONGZHI_PUBLIC_URL", "http://127.0.0.1:8000")
+GONGZHI_REPORTER_LINK_DAYS = int(os.environ.get("GONGZHI_REPORTER_LINK_DAYS", "60"))

@@ -32,3 +32,5 @@ else:
 # Tasks run in the test process when their transaction commits.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="gongzhi-test-media-"))
+GONGZHI_CLASSIFIER_PATH = Path(tempfile.mkdtemp(prefix="gongzhi-test-clf-")) / "classifier.joblib"
+GONGZHI_SMS_BACKEND = "gongzhi.core.sms.MemoryBackend"

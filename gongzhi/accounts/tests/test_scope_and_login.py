@@ -161,6 +161,9 @@ def test_me_api(tree):
     assert data["permissions"] == [
         "care.change",
         "care.view",
+        "cases.report",
+        "cases.verify",
+        "cases.view",
         "party.view",
         "population.change",
         "population.reveal_phone",

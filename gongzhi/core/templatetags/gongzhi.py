@@ -28,3 +28,14 @@ def age(birth: datetime.date | None) -> str:
     today = timezone.localdate()
     years = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
     return _("%(n)s 岁") % {"n": years}
+
+
+@register.filter
+def pct(value) -> str:
+    """0.9531 → "95.3%"; None (no denominator) → "—"."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value) * 100:.1f}%"
+    except (TypeError, ValueError):
+        return "—"

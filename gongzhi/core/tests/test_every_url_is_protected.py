@@ -14,6 +14,9 @@ PUBLIC = {
     "i18n/setlang/",  # language switch (POST; GET redirects)
     "admin/login/",
     "admin/logout/",
+    # Open311 GeoReport v2: discovery and the service list are public by the spec; reading and
+    # creating requests need an api_key, which gongzhi/open311/tests check (403 without one).
+    "open311/v2/",
 }
 
 
