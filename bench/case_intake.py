@@ -7,6 +7,7 @@ and notified: the whole intake path of `cases.services.report_case`.
     .venv/bin/python bench/case_intake.py --cases 5000 --connections 64 --rate 250
     .venv/bin/python bench/case_intake.py --keep               # leave the database (and reuse it: --reuse)
     .venv/bin/python bench/case_intake.py --profile 300        # also profile report_case in-process
+    .venv/bin/python bench/case_intake.py --reuse --db-pool 0  # serve without the connection pool
 
 Steps (the database is its own: created, and dropped at the end unless --keep):
 
@@ -21,22 +22,29 @@ Steps (the database is its own: created, and dropped at the end unless --keep):
    reporter's name and mobile (→ an SMS through the log backend), priorities 88 % normal.
 3. uvicorn gongzhi.asgi:application --workers 2 with gongzhi.settings.prod (DEBUG off; secret,
    field key and hosts from the environment, as deploy/gongzhi.env.example), access log off,
-   GONGZHI_DB_CONN_MAX_AGE=0 as deployed (--conn-max-age to compare).
+   GONGZHI_DB_CONN_MAX_AGE=0 as deployed. --db-pool N serves with Django's PostgreSQL connection
+   pool instead (OPTIONS["pool"], N per worker; needs the psycopg-pool package); --conn-max-age > 0
+   shows why the deployment keeps 0 (under ASGI each request runs in its own thread, so persistent
+   connections pile up until PostgreSQL refuses more). uvicorn uses httptools/uvloop when they are
+   importable; the first line says which.
 4. Warm-up (untimed), then two timed runs, each --cases requests:
    - throughput: --connections clients in a closed loop (each sends its next case as soon as the
      previous answer arrives): the most cases/s the server sustains, and its latencies then;
    - latency at the target rate: cases sent at --rate per second (open loop, fixed schedule, up to
      --connections in flight); a latency counts from the scheduled send time, so a server that
      falls behind shows it (no coordinated omission).
+   Then a floor: 1,000 authenticated GET /api/cases/notifications/ (token, permission, two small
+   queries, nothing written) — what this stack serves per second when a request does no work.
    The load generator is a small asyncio HTTP/1.1 keep-alive client on the same 2 cores; its CPU
-   time is printed with the server's and PostgreSQL's.
+   time is printed with the server's and the rest of the machine's (PostgreSQL, mostly).
 5. Checks in the database that every 201 is a case with its audit row (core.ObjectChange, create)
    and its "report" timeline event; prints PASS/FAIL against 200 cases/s (throughput run) and
    p99 < 200 ms (at the target rate), and a `JSON {...}` line.
 6. With --profile N (and automatically, N=200, on a FAIL): N calls of services.report_case in this
    process, timed per part (locate, classifier, routing, SLA, INSERTs, audit, notify, commit), with
    the queries of each part, and the same N through the full API stack in-process (Django test
-   client: middleware, token auth, DRF, serializers); then the top of a cProfile of the loop.
+   client: middleware, token auth, DRF, serializers); then a cProfile of the loop (the project's functions,
+   by cumulative time).
 """
 
 from __future__ import annotations
@@ -249,7 +257,7 @@ async def _send(conn: Connection, payload: bytes, result: Result) -> int:
     result.statuses[status] += 1
     if status == 201:
         result.bodies.append(body)
-    elif len(result.errors) < 5:
+    elif status != 200 and len(result.errors) < 5:
         result.errors.append(f"{status} {body[:300].decode(errors='replace')}")
     return status
 
@@ -390,7 +398,14 @@ def prepare_requests(n_total: int, host: str, port: int, seed: int) -> tuple[lis
             f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         payloads.append(head.encode() + body)
-    meta = {"grid_workers": len(tokens), "grids": len(grids), "texts": len(texts)}
+    floor = [
+        (
+            f"GET /api/cases/notifications/?unread=1&page_size=1 HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Token {tokens[workers[rng.choice(grids)]]}\r\nAccept: application/json\r\n\r\n"
+        ).encode()
+        for _ in range(1000)
+    ]
+    meta = {"grid_workers": len(tokens), "grids": len(grids), "texts": len(texts), "floor": floor}
     return payloads, meta
 
 
@@ -610,9 +625,11 @@ def _profile_intake(n: int, seed: int) -> None:
         one(user)
     profiler.disable()
     print()
-    print(f"-- cProfile of {n} × report_case: top 25 by own time")
+    print(f"-- cProfile of {n} × report_case: the project's functions by cumulative time (profiler overhead included)")
     stats = pstats.Stats(profiler)
-    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(
+        r"gongzhi/|asgiref/sync.py.*__call__|django/db/models/query.py.*_insert", 35
+    )
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -684,7 +701,19 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=TARGET_RATE, help="open-loop rate, cases/s (default %(default)s)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn --workers (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed requests first (default %(default)s)")
-    parser.add_argument("--conn-max-age", type=int, default=0, help="GONGZHI_DB_CONN_MAX_AGE of the server (default 0)")
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=0,
+        help="GONGZHI_DB_CONN_MAX_AGE of the server (default 0, as deployed; > 0 leaks connections under ASGI)",
+    )
+    parser.add_argument(
+        "--db-pool",
+        type=int,
+        default=8,
+        metavar="N",
+        help="GONGZHI_DB_POOL_SIZE of the server: pooled connections per worker (default %(default)s; 0 = none)",
+    )
     parser.add_argument("--profile", type=int, default=None, metavar="N", help="profile N report_case calls in-process")
     parser.add_argument("--profile-only", action="store_true", help="only the in-process profile (no server)")
     parser.add_argument("--keep", action="store_true", help="keep the database and var dir (see --reuse)")
@@ -722,6 +751,16 @@ def main() -> int:
         "GONGZHI_INSECURE_COOKIES": "1",
         "GONGZHI_DB_CONN_MAX_AGE": str(opts.conn_max_age),
     }
+    # the production settings' connection pool (GONGZHI_DB_POOL_SIZE per worker; 0 = none)
+    server_env["GONGZHI_DB_POOL_SIZE"] = str(opts.db_pool)
+    # uvicorn picks httptools and uvloop when they are installed (uvicorn[standard]), else h11 and asyncio
+    fast = {
+        mod: subprocess.run([PYTHON, "-c", f"import {mod}"], env=server_env, capture_output=True).returncode == 0
+        for mod in ("httptools", "uvloop")
+    }
+    server_stack = (
+        f"http {'httptools' if fast['httptools'] else 'h11'}, loop {'uvloop' if fast['uvloop'] else 'asyncio'}"
+    )
     load1 = os.getloadavg()[0]
     print(
         f"== case intake benchmark: PostgreSQL, code {git_revision()}, {os.cpu_count()} CPUs, load average {load1:.2f}"
@@ -729,7 +768,7 @@ def main() -> int:
     print(f"   DATABASE_URL={url}  GONGZHI_VAR_DIR={var_dir}")
     done = False
     try:
-        verdict = run(opts, url, state, dev_env, server_env, host, port, var_dir, load1)
+        verdict = run(opts, url, state, dev_env, server_env, host, port, var_dir, load1, server_stack)
         done = True
     finally:
         if opts.keep and done:
@@ -747,7 +786,7 @@ def main() -> int:
     return 0 if verdict == "PASS" else 1
 
 
-def run(opts, url, state, dev_env, server_env, host, port, var_dir, load1) -> str:
+def run(opts, url, state, dev_env, server_env, host, port, var_dir, load1, server_stack) -> str:
     if state is None:
         pg_recreate(url)
         print("-- manage.py migrate", flush=True)
@@ -795,8 +834,9 @@ def run(opts, url, state, dev_env, server_env, host, port, var_dir, load1) -> st
         try:
             wait_for_port(host, port, server)
             print(
-                f"-- uvicorn --workers {opts.workers} on {host}:{port} (gongzhi.settings.prod, "
-                f"CONN_MAX_AGE={opts.conn_max_age}); warm-up {opts.warmup} requests",
+                f"-- uvicorn --workers {opts.workers} on {host}:{port} ({server_env['DJANGO_SETTINGS_MODULE']}, "
+                f"CONN_MAX_AGE={opts.conn_max_age}, pool {opts.db_pool or 'none'}, {server_stack});"
+                f" warm-up {opts.warmup} requests",
                 flush=True,
             )
             warm_result = asyncio.run(closed_loop(host, port, warm, min(opts.connections, 8)))
@@ -812,6 +852,15 @@ def run(opts, url, state, dev_env, server_env, host, port, var_dir, load1) -> st
             r2 = asyncio.run(open_loop(host, port, timed2, opts.rate, opts.connections))
             cpu2 = cpu_seconds(server.pid)
             row2 = summarise(f"at {opts.rate:g} cases/s (open loop)", r2, len(timed2))
+            # the floor: an authenticated API call that writes nothing (token, permission, 2 small queries)
+            r3 = asyncio.run(closed_loop(host, port, meta["floor"], opts.connections))
+            floor_rate = r3.statuses.get(200, 0) / r3.wall_s
+            lat3 = sorted(r3.latency_ms)
+            print(
+                f"   {'floor: GET notifications':<28} {r3.statuses.get(200, 0):>6}/{len(meta['floor']):<6}"
+                f" {r3.wall_s:>7.2f} s {floor_rate:>8.1f}/s  p50 {percentile(lat3, 50):>7.1f}"
+                f"  p99 {percentile(lat3, 99):>7.1f} ms  (no intake: the framework's ceiling on this machine)"
+            )
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -865,7 +914,10 @@ def run(opts, url, state, dev_env, server_env, host, port, var_dir, load1) -> st
         "workers": opts.workers,
         "connections": opts.connections,
         "conn_max_age": opts.conn_max_age,
+        "db_pool": opts.db_pool,
+        "server": server_stack,
         "runs": [row1, row2],
+        "floor_requests_per_s": round(floor_rate, 1),
         "cpu": cpu_rows,
         "check": check,
         "verdict": verdict,

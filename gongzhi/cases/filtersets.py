@@ -69,7 +69,7 @@ class CaseFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.filter(state__in=OPEN_STATES) if value else queryset.exclude(state__in=OPEN_STATES)
 
-    def filter_sla(self, queryset, name, value):
+    def filter_sla(self, queryset, name, value: str):
         from .services import due_soon_q, overdue_q
 
         now = timezone.now()

@@ -29,10 +29,9 @@ def street_group(street_id: int) -> str:
 
 
 def _push(user_ids: list[int], payload: dict) -> None:
-    from gongzhi.core.consumers import notify_user
+    from gongzhi.core.consumers import push_many, user_group
 
-    for uid in user_ids:
-        notify_user(uid, payload)
+    push_many([(user_group(uid), payload) for uid in user_ids])
 
 
 def _push_street(street_id: int, payload: dict) -> None:
@@ -165,9 +164,10 @@ def case_moved(case: Case, event: CaseEvent) -> None:
         )
     elif action == "handle":
         message = _("%(n)s 已处置，请核实：%(note)s") % {"n": n, "note": event.note[:60]}
-        send(
-            grid_worker_ids(case) + ([case.created_by_id] if case.created_by_id else []), case, "case.handled", message
-        )
+        # the staff member who entered it checks too; a resident reporter is told below instead
+        creator = case.created_by_id
+        staff_creator = [creator] if creator and creator != case.reporter_user_id else []
+        send(grid_worker_ids(case) + staff_creator, case, "case.handled", message)
         tell_reporter(case, _("您反映的问题（%(n)s）已处理完毕，正在核实。") % {"n": n}, "case.handled")
     elif action == "verify":
         tell_reporter(case, _("您反映的问题（%(n)s）已办结，请确认是否解决并评价。") % {"n": n}, "case.verified")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -214,22 +216,51 @@ def resolve_address(address: str) -> Location | None:
 BUILDING_METRES = 30.0
 
 
+def grid_stub(grid_id: int) -> Grid:
+    """A Grid with its name and ancestor ids from the configuration cache (no query): enough to
+    place a case and check scope; other fields load on access."""
+
+    def build():
+        return {
+            pk: (name, community, street, district)
+            for pk, name, community, street, district in Grid.objects.values_list(
+                "pk", "name", "community_id", "street_id", "district_id"
+            )
+        }
+
+    meta = _cached("grids", build).get(grid_id)
+    if meta is None:
+        return Grid.objects.get(pk=grid_id)
+    name, community, street, district = meta
+    grid = Grid(pk=grid_id, name=name, community_id=community, street_id=street, district_id=district)
+    grid._state.adding = False
+    return grid
+
+
+def _compound_shapes(grid_id: int) -> list[tuple[int, shapely.Geometry]]:
+    """The compounds of a grid with their boundaries parsed (cached)."""
+
+    def build():
+        shapes: dict[int, list[tuple[int, shapely.Geometry]]] = {}
+        for pk, gid, geojson in Compound.objects.exclude(geometry=None).values_list("pk", "grid_id", "geometry"):
+            try:
+                shapes.setdefault(gid, []).append((pk, shapely.geometry.shape(geojson)))
+            except (TypeError, ValueError, AttributeError, KeyError):
+                continue
+        return shapes
+
+    return _cached("compound_shapes", build).get(grid_id, [])
+
+
 def place_at(grid_id: int, lon: float, lat: float) -> tuple[Compound | None, Building | None]:
     """The compound whose boundary holds a point of a grid, and its building within
     BUILDING_METRES of the point (the nearest), so that routing knows the compound's property
     management even when a case was placed by GPS."""
-    import math
-
-    import shapely
-
     point = shapely.Point(lon, lat)
-    for compound in Compound.objects.filter(grid_id=grid_id).exclude(geometry=None).order_by("pk"):
-        try:
-            inside = shapely.geometry.shape(compound.geometry).covers(point)
-        except (TypeError, ValueError, AttributeError):
+    for compound_id, shape in _compound_shapes(grid_id):
+        if not shape.covers(point):
             continue
-        if not inside:
-            continue
+        compound = Compound.objects.get(pk=compound_id)
         best, best_m = None, BUILDING_METRES
         cos = math.cos(math.radians(lat))
         for building in compound.buildings.all():
@@ -254,7 +285,7 @@ def locate(*, lon=None, lat=None, address: str = "", building: Building | None =
         if found and found.grid.pk == grid_id:
             return Location(found.grid, found.building, found.compound, point.x, point.y)
         compound, near = place_at(grid_id, point.x, point.y)
-        return Location(Grid.objects.get(pk=grid_id), near, compound, point.x, point.y)
+        return Location(grid_stub(grid_id), near, compound, point.x, point.y)
     if grid is not None:
         found = resolve_address(address) if address else None
         if found and found.grid.pk == grid.pk:
@@ -854,7 +885,7 @@ def duplicate_candidates(case: Case, *, metres: float | None = None, min_similar
     ).exclude(pk=case.pk)
     if case.lat is not None and case.lon is not None:
         dlat = metres / 111_320
-        dlon = metres / (111_320 * max(0.2, abs(__import__("math").cos(__import__("math").radians(case.lat)))))
+        dlon = metres / (111_320 * max(0.2, abs(math.cos(math.radians(case.lat)))))
         qs = qs.filter(lat__range=(case.lat - dlat, case.lat + dlat), lon__range=(case.lon - dlon, case.lon + dlon))
     else:
         qs = qs.filter(grid_id=case.grid_id)

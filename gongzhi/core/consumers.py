@@ -40,14 +40,23 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event["payload"])
 
 
-def push(group: str, payload: dict) -> None:
-    """Send `payload` to every socket in `group`. Never raises: a push is a courtesy on top of what
-    is stored, and a channel layer outage must not fail the request that caused it. From a thread
-    that runs an event loop (a test driving a browser), the send runs in a helper thread."""
+def push_many(messages: list[tuple[str, dict]]) -> None:
+    """Send each (group, payload) to every socket in its group, in one hop to the channel layer.
+    Never raises: a push is a courtesy on top of what is stored, and a channel layer outage must
+    not fail the request that caused it. From a thread that runs an event loop (a test driving a
+    browser), the sends run in a helper thread."""
     import threading
 
+    if not messages:
+        return
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        for group, payload in messages:
+            await layer.group_send(group, {"type": "notify", "payload": payload})
+
     def send() -> None:
-        async_to_sync(get_channel_layer().group_send)(group, {"type": "notify", "payload": payload})
+        async_to_sync(send_all)()
 
     try:
         try:
@@ -57,7 +66,11 @@ def push(group: str, payload: dict) -> None:
             worker.start()
             worker.join(timeout=5)
     except Exception:
-        logger.warning("WebSocket push to %s failed", group, exc_info=True)
+        logger.warning("WebSocket push to %s failed", ", ".join(g for g, _p in messages[:3]), exc_info=True)
+
+
+def push(group: str, payload: dict) -> None:
+    push_many([(group, payload)])
 
 
 def notify_user(user_id: int, payload: dict) -> None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import Assignment, User
 from gongzhi.care.demo import load_care
+from gongzhi.cases import cache as cases_cache
 from gongzhi.cases.demo import load_bodies, load_cases
 from gongzhi.core.audit import object_scope, serialize_object
 from gongzhi.core.choices import ChangeAction
@@ -26,7 +27,7 @@ from gongzhi.core.models import ObjectChange
 from gongzhi.party.demo import load_party
 from gongzhi.population.choices import Gender, Relation
 from gongzhi.population.models import Household, Resident
-from gongzhi.territory import geometry
+from gongzhi.territory import geometry, resolve
 from gongzhi.territory.models import Building, Community, Compound, District, Grid, Street
 
 from .people import PeopleFactory
@@ -120,6 +121,7 @@ class DemoLoader:
                     )
                 )
         Grid.objects.bulk_create(grids)
+        resolve.invalidate()  # bulk inserts send no signals: the point-to-grid index must be rebuilt
         self._step(f"{len(streets)} streets, {len(communities)} communities, {len(grids)} grids")
 
         grid_plans = [gp for cp in community_plans for gp in cp.grids]
@@ -169,6 +171,7 @@ class DemoLoader:
                 )
                 building_plans.append(bp)
         Building.objects.bulk_create(buildings, batch_size=BATCH)
+        cases_cache.clear()  # nor do they reach the caches of configuration read on each intake
         self._step(f"{len(compounds)} compounds, {len(buildings)} buildings")
         self.created += streets + communities + grids + compounds + buildings
 

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from gongzhi.cases.choices import Category
 
@@ -76,115 +76,117 @@ class Service:
         return self.code in PRIVATE
 
 
-YES_NO = (Value("yes", _l("是")), Value("no", _l("否")))
-YES_URGENT = (Value("yes", _l("是"), urgent=True), Value("no", _l("否")))
-ONE = _l("单选，填写选项的 key")
-MANY = _l("多选，每个选项一个 attribute[code][]")
+YES_NO = (Value("yes", gettext_lazy("是")), Value("no", gettext_lazy("否")))
+YES_URGENT = (Value("yes", gettext_lazy("是"), urgent=True), Value("no", gettext_lazy("否")))
+ONE = gettext_lazy("单选，填写选项的 key")
+MANY = gettext_lazy("多选，每个选项一个 attribute[code][]")
 
-G_ENV = _l("环境与设施")
-G_SAFETY = _l("安全")
-G_TRAFFIC = _l("交通与停车")
-G_NEIGHBOURS = _l("物业与邻里")
-G_HELP = _l("咨询与帮扶")
-G_OTHER = _l("其他")
+G_ENV = gettext_lazy("环境与设施")
+G_SAFETY = gettext_lazy("安全")
+G_TRAFFIC = gettext_lazy("交通与停车")
+G_NEIGHBOURS = gettext_lazy("物业与邻里")
+G_HELP = gettext_lazy("咨询与帮扶")
+G_OTHER = gettext_lazy("其他")
 
 SERVICES: tuple[Service, ...] = (
     Service(
         Category.DISPUTE,
-        _l("邻里之间因噪音、漏水、占用公共空间、饲养宠物等引发的矛盾，由社区人民调解委员会调解。"),
+        gettext_lazy("邻里之间因噪音、漏水、占用公共空间、饲养宠物等引发的矛盾，由社区人民调解委员会调解。"),
         G_NEIGHBOURS,
         "噪音,漏水,楼道堆物,宠物,调解,private",
-        _l("社区人民调解委员会将联系双方了解情况，依法依规调解。"),
+        gettext_lazy("社区人民调解委员会将联系双方了解情况，依法依规调解。"),
         (
             Attribute(
                 "dispute_type",
                 "singlevaluelist",
-                _l("纠纷类型"),
+                gettext_lazy("纠纷类型"),
                 ONE,
                 values=(
-                    Value("noise", _l("噪音扰民")),
-                    Value("leak", _l("漏水渗水")),
-                    Value("space", _l("占用公共空间")),
-                    Value("pet", _l("宠物饲养")),
-                    Value("other", _l("其他")),
+                    Value("noise", gettext_lazy("噪音扰民")),
+                    Value("leak", gettext_lazy("漏水渗水")),
+                    Value("space", gettext_lazy("占用公共空间")),
+                    Value("pet", gettext_lazy("宠物饲养")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
-            Attribute("conflict", "singlevaluelist", _l("是否已发生肢体冲突"), ONE, required=True, values=YES_URGENT),
+            Attribute(
+                "conflict", "singlevaluelist", gettext_lazy("是否已发生肢体冲突"), ONE, required=True, values=YES_URGENT
+            ),
         ),
     ),
     Service(
         Category.FACILITY,
-        _l("电梯、路灯、楼道灯、供水管道、门禁等公共设施损坏或故障。"),
+        gettext_lazy("电梯、路灯、楼道灯、供水管道、门禁等公共设施损坏或故障。"),
         G_ENV,
         "电梯,路灯,楼道灯,水管,门禁,维修",
-        _l("处理单位将在规定时限内上门查看维修；电梯困人请先拨打轿厢内的救援电话。"),
+        gettext_lazy("处理单位将在规定时限内上门查看维修；电梯困人请先拨打轿厢内的救援电话。"),
         (
             Attribute(
                 "facility_type",
                 "singlevaluelist",
-                _l("设施类型"),
+                gettext_lazy("设施类型"),
                 ONE,
                 required=True,
                 values=(
-                    Value("elevator", _l("电梯")),
-                    Value("street_light", _l("路灯")),
-                    Value("stair_light", _l("楼道灯")),
-                    Value("water_pipe", _l("水管")),
-                    Value("access_control", _l("门禁")),
-                    Value("other", _l("其他")),
+                    Value("elevator", gettext_lazy("电梯")),
+                    Value("street_light", gettext_lazy("路灯")),
+                    Value("stair_light", gettext_lazy("楼道灯")),
+                    Value("water_pipe", gettext_lazy("水管")),
+                    Value("access_control", gettext_lazy("门禁")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
-            Attribute("trapped", "singlevaluelist", _l("是否有人被困"), ONE, values=YES_URGENT),
+            Attribute("trapped", "singlevaluelist", gettext_lazy("是否有人被困"), ONE, values=YES_URGENT),
         ),
     ),
     Service(
         Category.SANITATION,
-        _l("垃圾堆积、垃圾分类不规范、污水外溢、卫生死角等环境卫生问题。"),
+        gettext_lazy("垃圾堆积、垃圾分类不规范、污水外溢、卫生死角等环境卫生问题。"),
         G_ENV,
         "垃圾,垃圾分类,污水,异味,卫生死角",
-        _l("环卫或物业将在规定时限内清理。"),
+        gettext_lazy("环卫或物业将在规定时限内清理。"),
         (
             Attribute(
                 "sanitation_issue",
                 "multivaluelist",
-                _l("问题类型"),
+                gettext_lazy("问题类型"),
                 MANY,
                 required=True,
                 values=(
-                    Value("garbage", _l("垃圾堆积")),
-                    Value("sorting", _l("垃圾分类不规范")),
-                    Value("sewage", _l("污水外溢")),
-                    Value("odour", _l("异味")),
-                    Value("corner", _l("卫生死角")),
+                    Value("garbage", gettext_lazy("垃圾堆积")),
+                    Value("sorting", gettext_lazy("垃圾分类不规范")),
+                    Value("sewage", gettext_lazy("污水外溢")),
+                    Value("odour", gettext_lazy("异味")),
+                    Value("corner", gettext_lazy("卫生死角")),
                 ),
             ),
         ),
     ),
     Service(
         Category.PARKING,
-        _l("占用消防通道、乱停乱放、僵尸车、充电设施等停车与交通秩序问题。"),
+        gettext_lazy("占用消防通道、乱停乱放、僵尸车、充电设施等停车与交通秩序问题。"),
         G_TRAFFIC,
         "停车,消防通道,僵尸车,充电桩,乱停",
-        _l("将转交物业或交警、城管处理。"),
+        gettext_lazy("将转交物业或交警、城管处理。"),
         (
             Attribute(
                 "parking_issue",
                 "singlevaluelist",
-                _l("问题类型"),
+                gettext_lazy("问题类型"),
                 ONE,
                 required=True,
                 values=(
-                    Value("fire_lane", _l("占用消防通道")),
-                    Value("disorder", _l("乱停乱放")),
-                    Value("abandoned", _l("僵尸车")),
-                    Value("charging", _l("充电设施")),
+                    Value("fire_lane", gettext_lazy("占用消防通道")),
+                    Value("disorder", gettext_lazy("乱停乱放")),
+                    Value("abandoned", gettext_lazy("僵尸车")),
+                    Value("charging", gettext_lazy("充电设施")),
                 ),
             ),
             Attribute(
                 "plate",
                 "string",
-                _l("车牌号"),
-                _l("如 浙A12345（新能源车为 6 位）"),
+                gettext_lazy("车牌号"),
+                gettext_lazy("如 浙A12345（新能源车为 6 位）"),
                 max_length=8,
                 pattern=r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{5,6}$",
             ),
@@ -192,123 +194,132 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         Category.FIRE_SAFETY,
-        _l("堵塞消防通道、电动自行车楼道充电、消防设施损坏等消防与安全隐患。如有明火或人员被困，请立即拨打 119。"),
+        gettext_lazy(
+            "堵塞消防通道、电动自行车楼道充电、消防设施损坏等消防与安全隐患。如有明火或人员被困，请立即拨打 119。"
+        ),
         G_SAFETY,
         "消防,电动车充电,飞线充电,灭火器,隐患",
-        _l("消防隐患优先派遣处理；如有明火或人员被困，请立即拨打 119。"),
+        gettext_lazy("消防隐患优先派遣处理；如有明火或人员被困，请立即拨打 119。"),
         (
-            Attribute("open_flame", "singlevaluelist", _l("是否有明火"), ONE, required=True, values=YES_URGENT),
+            Attribute(
+                "open_flame", "singlevaluelist", gettext_lazy("是否有明火"), ONE, required=True, values=YES_URGENT
+            ),
             Attribute(
                 "hazard_type",
                 "singlevaluelist",
-                _l("隐患类型"),
+                gettext_lazy("隐患类型"),
                 ONE,
                 values=(
-                    Value("blocked_exit", _l("堵塞消防通道")),
-                    Value("ebike_charging", _l("电动自行车楼道充电")),
-                    Value("equipment", _l("消防设施损坏")),
-                    Value("fire_use", _l("违规用火用电")),
-                    Value("other", _l("其他")),
+                    Value("blocked_exit", gettext_lazy("堵塞消防通道")),
+                    Value("ebike_charging", gettext_lazy("电动自行车楼道充电")),
+                    Value("equipment", gettext_lazy("消防设施损坏")),
+                    Value("fire_use", gettext_lazy("违规用火用电")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
         ),
     ),
     Service(
         Category.PUBLIC_SECURITY,
-        _l("可疑人员、盗窃、诈骗等治安防控问题。正在发生的违法犯罪请立即拨打 110。"),
+        gettext_lazy("可疑人员、盗窃、诈骗等治安防控问题。正在发生的违法犯罪请立即拨打 110。"),
         G_SAFETY,
         "治安,可疑人员,盗窃,诈骗,监控",
-        _l("将转交社区民警处理；正在发生的违法犯罪请立即拨打 110。"),
+        gettext_lazy("将转交社区民警处理；正在发生的违法犯罪请立即拨打 110。"),
         (
             Attribute(
                 "security_issue",
                 "singlevaluelist",
-                _l("问题类型"),
+                gettext_lazy("问题类型"),
                 ONE,
                 values=(
-                    Value("suspicious", _l("可疑人员")),
-                    Value("theft", _l("盗窃")),
-                    Value("fraud", _l("诈骗")),
-                    Value("other", _l("其他")),
+                    Value("suspicious", gettext_lazy("可疑人员")),
+                    Value("theft", gettext_lazy("盗窃")),
+                    Value("fraud", gettext_lazy("诈骗")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
-            Attribute("occurred_at", "datetime", _l("发生时间"), _l("带时区的时间，如 2026-12-01T08:30:00+08:00")),
+            Attribute(
+                "occurred_at",
+                "datetime",
+                gettext_lazy("发生时间"),
+                gettext_lazy("带时区的时间，如 2026-12-01T08:30:00+08:00"),
+            ),
         ),
     ),
     Service(
         Category.PROPERTY_SERVICE,
-        _l("物业服务质量、物业收费、公共维修资金、业主大会与业委会等物业管理问题。"),
+        gettext_lazy("物业服务质量、物业收费、公共维修资金、业主大会与业委会等物业管理问题。"),
         G_NEIGHBOURS,
         "物业,物业费,维修资金,业委会,业主大会",
-        _l("将转交街道物业办和社区协调处理。"),
+        gettext_lazy("将转交街道物业办和社区协调处理。"),
         (
             Attribute(
                 "property_issue",
                 "singlevaluelist",
-                _l("问题类型"),
+                gettext_lazy("问题类型"),
                 ONE,
                 required=True,
                 values=(
-                    Value("service", _l("服务质量")),
-                    Value("fees", _l("物业收费")),
-                    Value("fund", _l("公共维修资金")),
-                    Value("committee", _l("业主大会与业委会")),
-                    Value("other", _l("其他")),
+                    Value("service", gettext_lazy("服务质量")),
+                    Value("fees", gettext_lazy("物业收费")),
+                    Value("fund", gettext_lazy("公共维修资金")),
+                    Value("committee", gettext_lazy("业主大会与业委会")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
-            Attribute("company", "string", _l("物业服务企业名称"), _l("不超过 100 字")),
+            Attribute("company", "string", gettext_lazy("物业服务企业名称"), gettext_lazy("不超过 100 字")),
         ),
     ),
     Service(
         Category.POLICY,
-        _l("社保、医保、户籍、养老、就业等政策咨询。"),
+        gettext_lazy("社保、医保、户籍、养老、就业等政策咨询。"),
         G_HELP,
         "社保,医保,户籍,养老,就业,咨询",
-        _l("工作人员将在规定时限内答复。"),
+        gettext_lazy("工作人员将在规定时限内答复。"),
         (
             Attribute(
                 "topic",
                 "singlevaluelist",
-                _l("咨询事项"),
+                gettext_lazy("咨询事项"),
                 ONE,
                 required=True,
                 values=(
-                    Value("social_insurance", _l("社保")),
-                    Value("medical_insurance", _l("医保")),
-                    Value("household_registration", _l("户籍")),
-                    Value("elderly_care", _l("养老")),
-                    Value("employment", _l("就业")),
-                    Value("other", _l("其他")),
+                    Value("social_insurance", gettext_lazy("社保")),
+                    Value("medical_insurance", gettext_lazy("医保")),
+                    Value("household_registration", gettext_lazy("户籍")),
+                    Value("elderly_care", gettext_lazy("养老")),
+                    Value("employment", gettext_lazy("就业")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
         ),
     ),
     Service(
         Category.WELFARE,
-        _l("困难群众、独居老人、残疾人等的生活帮扶需求。"),
+        gettext_lazy("困难群众、独居老人、残疾人等的生活帮扶需求。"),
         G_HELP,
         "帮扶,助餐,助医,独居老人,救助,private",
-        _l("社区社工将联系了解情况。"),
+        gettext_lazy("社区社工将联系了解情况。"),
         (
             Attribute(
                 "needs",
                 "multivaluelist",
-                _l("帮扶需求"),
+                gettext_lazy("帮扶需求"),
                 MANY,
                 required=True,
                 values=(
-                    Value("meals", _l("助餐")),
-                    Value("medical", _l("助医")),
-                    Value("cleaning", _l("助洁")),
-                    Value("relief", _l("临时救助")),
-                    Value("other", _l("其他")),
+                    Value("meals", gettext_lazy("助餐")),
+                    Value("medical", gettext_lazy("助医")),
+                    Value("cleaning", gettext_lazy("助洁")),
+                    Value("relief", gettext_lazy("临时救助")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
             Attribute(
                 "household_size",
                 "number",
-                _l("家庭人数"),
-                _l("整数，1–20"),
+                gettext_lazy("家庭人数"),
+                gettext_lazy("整数，1–20"),
                 minimum=1,
                 maximum=20,
                 integer=True,
@@ -317,69 +328,69 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         Category.URBAN_ORDER,
-        _l("占道经营、乱贴小广告、违规搭建、户外广告等市容秩序问题。"),
+        gettext_lazy("占道经营、乱贴小广告、违规搭建、户外广告等市容秩序问题。"),
         G_ENV,
         "占道经营,小广告,违建,户外广告,城管",
-        _l("将转交城管执法部门处理。"),
+        gettext_lazy("将转交城管执法部门处理。"),
         (
             Attribute(
                 "order_issue",
                 "singlevaluelist",
-                _l("问题类型"),
+                gettext_lazy("问题类型"),
                 ONE,
                 required=True,
                 values=(
-                    Value("street_vending", _l("占道经营")),
-                    Value("flyers", _l("乱贴小广告")),
-                    Value("illegal_building", _l("违规搭建")),
-                    Value("billboard", _l("户外广告")),
-                    Value("other", _l("其他")),
+                    Value("street_vending", gettext_lazy("占道经营")),
+                    Value("flyers", gettext_lazy("乱贴小广告")),
+                    Value("illegal_building", gettext_lazy("违规搭建")),
+                    Value("billboard", gettext_lazy("户外广告")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
         ),
     ),
     Service(
         Category.RENOVATION,
-        _l("加装电梯、老旧小区改造、停车设施、绿化和无障碍设施等改造提升建议。"),
+        gettext_lazy("加装电梯、老旧小区改造、停车设施、绿化和无障碍设施等改造提升建议。"),
         G_ENV,
         "加装电梯,老旧小区改造,绿化,无障碍,建议",
-        _l("建议将纳入社区议事协商，并答复处理结果。"),
+        gettext_lazy("建议将纳入社区议事协商，并答复处理结果。"),
         (
             Attribute(
                 "suggestion_type",
                 "singlevaluelist",
-                _l("建议类型"),
+                gettext_lazy("建议类型"),
                 ONE,
                 required=True,
                 values=(
-                    Value("elevator", _l("加装电梯")),
-                    Value("old_compound", _l("老旧小区改造")),
-                    Value("parking", _l("停车设施")),
-                    Value("greening", _l("绿化")),
-                    Value("accessibility", _l("无障碍设施")),
-                    Value("other", _l("其他")),
+                    Value("elevator", gettext_lazy("加装电梯")),
+                    Value("old_compound", gettext_lazy("老旧小区改造")),
+                    Value("parking", gettext_lazy("停车设施")),
+                    Value("greening", gettext_lazy("绿化")),
+                    Value("accessibility", gettext_lazy("无障碍设施")),
+                    Value("other", gettext_lazy("其他")),
                 ),
             ),
-            Attribute("details", "text", _l("具体建议"), _l("不超过 1000 字"), max_length=1000),
+            Attribute("details", "text", gettext_lazy("具体建议"), gettext_lazy("不超过 1000 字"), max_length=1000),
         ),
     ),
     Service(
         Category.OTHER,
-        _l("不属于以上类别的其他诉求。"),
+        gettext_lazy("不属于以上类别的其他诉求。"),
         G_OTHER,
         "其他,投诉,建议,求助",
-        _l("工作人员将在规定时限内受理并答复。"),
+        gettext_lazy("工作人员将在规定时限内受理并答复。"),
         (
             Attribute(
                 "request_kind",
                 "singlevaluelist",
-                _l("诉求性质"),
+                gettext_lazy("诉求性质"),
                 ONE,
                 values=(
-                    Value("complaint", _l("投诉")),
-                    Value("suggestion", _l("建议")),
-                    Value("help", _l("求助")),
-                    Value("praise", _l("表扬")),
+                    Value("complaint", gettext_lazy("投诉")),
+                    Value("suggestion", gettext_lazy("建议")),
+                    Value("help", gettext_lazy("求助")),
+                    Value("praise", gettext_lazy("表扬")),
                 ),
             ),
         ),

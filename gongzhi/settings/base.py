@@ -169,6 +169,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "gongzhi.accounts.choices.Role",
         "PartyRoleEnum": "gongzhi.party.choices.PartyRoleKind",
+        "CaseStateEnum": "gongzhi.cases.choices.State",
+        "BodyKindEnum": "gongzhi.cases.choices.BodyKind",
     },
 }
 
@@ -222,3 +224,7 @@ GONGZHI_DUPLICATE_SIMILARITY = float(os.environ.get("GONGZHI_DUPLICATE_SIMILARIT
 # The address residents reach the platform at, for links sent by SMS (the reporter's rating link).
 GONGZHI_PUBLIC_URL = os.environ.get("GONGZHI_PUBLIC_URL", "http://127.0.0.1:8000")
 GONGZHI_REPORTER_LINK_DAYS = int(os.environ.get("GONGZHI_REPORTER_LINK_DAYS", "60"))
+# Open311 GeoReport v2 (gongzhi.open311, ADR 0004).
+GONGZHI_OPEN311_JURISDICTION = os.environ.get("GONGZHI_OPEN311_JURISDICTION", "gongzhi.local")
+GONGZHI_OPEN311_PUBLIC_READ = os.environ.get("GONGZHI_OPEN311_PUBLIC_READ", "0") in ("1", "true", "True")
+GONGZHI_OPEN311_CONTACT = os.environ.get("GONGZHI_OPEN311_CONTACT", "")

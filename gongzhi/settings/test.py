@@ -4,6 +4,8 @@ The PostgreSQL URL comes from `GONGZHI_TEST_DATABASE_URL`, default
 postgres://postgres@127.0.0.1:5432/gongzhi (pytest-django prefixes the name with test_).
 """
 
+import hashlib
+import importlib.metadata
 import os
 import tempfile
 from pathlib import Path
@@ -32,5 +34,10 @@ else:
 # Tasks run in the test process when their transaction commits.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="gongzhi-test-media-"))
-GONGZHI_CLASSIFIER_PATH = Path(tempfile.mkdtemp(prefix="gongzhi-test-clf-")) / "classifier.joblib"
+# One trained model per corpus and scikit-learn version, shared by the test processes (xdist
+# workers, later runs): training it once instead of once per process. Tests that write a model
+# point GONGZHI_CLASSIFIER_PATH at their own tmp_path.
+_corpus = BASE_DIR / "gongzhi" / "cases" / "classifier" / "corpus" / "train.tsv"
+_digest = hashlib.sha256(_corpus.read_bytes() + importlib.metadata.version("scikit-learn").encode()).hexdigest()[:16]
+GONGZHI_CLASSIFIER_PATH = Path(tempfile.gettempdir()) / "gongzhi-test-classifier" / f"{_digest}.joblib"
 GONGZHI_SMS_BACKEND = "gongzhi.core.sms.MemoryBackend"

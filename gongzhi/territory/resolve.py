@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import shapely
 from django.db.models import Count, Max
@@ -11,7 +12,15 @@ from . import geometry
 from .models import Grid
 
 _lock = threading.Lock()
-_cache: dict[str, object] = {"version": None, "tree": None, "ids": []}
+_cache: dict[str, object] = {"version": None, "tree": None, "ids": [], "checked": 0.0}
+# How long the index is trusted before its version is checked again: grids are edited rarely, and
+# this process's own edits mark it stale at once (invalidate(), connected in apps.py).
+RECHECK_SECONDS = 5.0
+
+
+def invalidate(*args, **kwargs) -> None:
+    with _lock:
+        _cache["checked"] = 0.0
 
 
 def _version() -> tuple:
@@ -20,8 +29,13 @@ def _version() -> tuple:
 
 
 def _index():
+    now = time.monotonic()
+    with _lock:
+        if _cache["tree"] is not None and now - float(_cache["checked"]) < RECHECK_SECONDS:  # type: ignore[arg-type]
+            return _cache["tree"], _cache["ids"]
     version = _version()
     with _lock:
+        _cache["checked"] = now
         if _cache["version"] != version:
             rows = list(Grid.objects.exclude(geometry=None).values_list("pk", "geometry").order_by("pk"))
             geoms = [shapely.geometry.shape(g) for _, g in rows]

@@ -78,6 +78,19 @@ def test_intake_uses_the_classifier_when_no_category_is_given(desk, make_case):
 def test_location_from_point_address_and_errors(desk, make_case):
     lon, lat = to_lonlat(0.5, 0.5)
     assert make_case(lon=lon, lat=lat, category="sanitation").grid == desk.tree.a.grid
+    # a GPS point inside a compound finds the compound (and its managing company routes the case),
+    # and the building when it is within 30 m
+    by_gps = make_case(lon=lon, lat=lat, category="facility")
+    assert (by_gps.compound, by_gps.building, by_gps.suggested_body) == (
+        desk.tree.a.compound,
+        None,
+        desk.property_company,
+    )
+    lon, lat = to_lonlat(1.0001, 1.0001)
+    assert make_case(lon=lon, lat=lat, category="facility").building == desk.tree.a.building
+    lon, lat = to_lonlat(0.1, 0.1)  # in the grid, outside the compound
+    assert make_case(lon=lon, lat=lat, category="facility").compound is None
+    lon, lat = to_lonlat(0.5, 0.5)
     lon, lat = to_lonlat(3.5, 1.5)
     other = make_case(lon=lon, lat=lat, actor=desk.outsider, category="sanitation")
     assert other.grid == desk.tree.b.grid
@@ -497,3 +510,16 @@ def test_every_category_has_a_default_route_in_a_full_street(desk, make_case):
     for category in Category.values:
         found, _rule = routing.route(category, routing.Place.of(case))
         assert found is not None, category
+
+
+def test_confirmed_categories_feed_the_classifier(desk, make_case):
+    from gongzhi.cases import classifier
+
+    guessed = make_case("东门那边新装的充电桩一直不通电")  # the classifier's guess, not confirmed
+    changed = services.dispatch_case(
+        make_case("楼下的路灯晚上不亮", category="facility"), actor=desk.dispatcher, now=NOW,
+        body=desk.construction, category="renovation",
+    )  # fmt: skip
+    assert guessed.category_confirmed is False
+    assert classifier.feedback_examples() == [("renovation", "楼下的路灯晚上不亮")]
+    assert changed.category_confirmed is True

@@ -265,7 +265,7 @@ def test_states_map_to_open_and_closed_with_status_notes(api, partner, desk, mak
         for c in (target, merged, rejected, rated, closed, suspended)
     }
     assert seen == {
-        target.number: ("open", "待受理", "2026-12-01T09:10:00+08:00"),  # the merged_in event
+        target.number: ("open", "待受理", "2026-12-01T09:00:00+08:00"),  # merged_in is a staff-only note
         merged.number: ("closed", f"已并单：并入 {target.number}", "2026-12-01T09:10:00+08:00"),
         rejected.number: ("closed", "不予立案：不属于受理范围，请咨询房产中介", "2026-12-01T09:10:00+08:00"),
         rated.number: ("closed", "已结案：已更换楼道灯泡，恢复照明", "2026-12-01T09:20:00+08:00"),
@@ -443,5 +443,5 @@ def test_a_posted_request_reads_back(api, partner, desk):
         "parking",
         "open",
         "小区门口一辆僵尸车停了半年",
-        "测试1社区第1网格",
+        "测试1花园1幢",  # the point is at the building, so the case knows it
     )
