@@ -400,7 +400,7 @@ def timeline(case: Case):
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
         .order_by("time", "pk")
     )
-    labels = {name: move.label for name, move in workflow.MOVES.items()} | {"report": _("上报"), "comment": _("回复")}
+    replies = {"comment": _("回复")}  # what a staff comment is, to the reporter
     rows = []
     for e in events:
         detail = ""
@@ -409,7 +409,14 @@ def timeline(case: Case):
         elif e.action == "rate" and e.data.get("satisfaction") in Satisfaction.values:
             detail = str(Satisfaction(e.data["satisfaction"]).label)
         mine = e.actor_id is not None and e.actor_id == case.reporter_user_id
-        rows.append({"event": e, "label": labels.get(e.action, e.action), "detail": detail, "mine": mine})
+        rows.append(
+            {
+                "event": e,
+                "label": replies.get(e.action) or workflow.event_label(e.action),
+                "detail": detail,
+                "mine": mine,
+            }
+        )
     return rows
 
 
@@ -450,45 +457,44 @@ class PortalCaseView(LoginRequiredMixin, View):
         return self.render_page(self.case(pk))
 
 
+def submit_reporter_form(request, case: Case, actor, action: str):
+    """Rate ("rate") or reopen ("reopen") a case for its reporter from the posted form.
+    Returns (the bound form, whether it was done); on refusal the form carries the errors."""
+    form = forms.RatingForm(request.POST) if action == "rate" else forms.ReopenForm(request.POST)
+    if not form.is_valid():
+        return form, False
+    data = form.cleaned_data
+    try:
+        if action == "rate":
+            services.rate_case(case, actor=actor, now=_now(), solved=data["solved"], satisfaction=data["satisfaction"],
+                               comment=data["comment"], version=data["version"])  # fmt: skip
+        else:
+            services.reopen_case(case, actor=actor, now=_now(), note=data["note"], version=data["version"])
+    except ValidationError as exc:
+        for field, msgs in service_errors(exc).items():
+            form.add_error(field if field in form.fields else None, msgs)
+        return form, False
+    messages.success(
+        request, _("感谢您的评价，事项已办结。") if action == "rate" else _("已重新交办，我们会尽快处理。")
+    )
+    return form, True
+
+
 class PortalRateView(PortalCaseView):
     def post(self, request, pk):
         case = self.case(pk)
-        form = forms.RatingForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.rate_case(
-                    case,
-                    actor=request.user,
-                    now=_now(),
-                    solved=data["solved"],
-                    satisfaction=data["satisfaction"],
-                    comment=data["comment"],
-                    version=data["version"],
-                )
-            except ValidationError as exc:
-                for field, msgs in service_errors(exc).items():
-                    form.add_error(field if field in form.fields else None, msgs)
-            else:
-                messages.success(request, _("感谢您的评价，事项已办结。"))
-                return redirect("cases:portal-case", pk=case.pk)
+        form, done = submit_reporter_form(request, case, request.user, "rate")
+        if done:
+            return redirect("cases:portal-case", pk=case.pk)
         return self.render_page(case, rating=form, status=400)
 
 
 class PortalReopenView(PortalCaseView):
     def post(self, request, pk):
         case = self.case(pk)
-        form = forms.ReopenForm(request.POST)
-        if form.is_valid():
-            try:
-                data = form.cleaned_data
-                services.reopen_case(case, actor=request.user, now=_now(), note=data["note"], version=data["version"])
-            except ValidationError as exc:
-                for field, msgs in service_errors(exc).items():
-                    form.add_error(field if field in form.fields else None, msgs)
-            else:
-                messages.success(request, _("已重新交办，我们会尽快处理。"))
-                return redirect("cases:portal-case", pk=case.pk)
+        form, done = submit_reporter_form(request, case, request.user, "reopen")
+        if done:
+            return redirect("cases:portal-case", pk=case.pk)
         return self.render_page(case, reopen=form, status=400)
 
 

@@ -3,8 +3,6 @@ progress, and its rating or reopening by the reporter. An invalid or expired lin
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -13,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from . import forms, reporter_link, services
-from .intake_views import reporter_context, service_errors
+from .intake_views import reporter_context, submit_reporter_form
 from .models import Case
 
 
@@ -44,24 +42,12 @@ class ReporterLinkView(View):
     def post(self, request, token):
         case = self.case(token)
         action = request.POST.get("action")
-        form = forms.RatingForm(request.POST) if action == "rate" else forms.ReopenForm(request.POST)
-        if action in ("rate", "reopen") and form.is_valid():
-            data = form.cleaned_data
-            try:
-                if action == "rate":
-                    services.rate_case(case, actor=self.actor(case), now=timezone.now(), solved=data["solved"],
-                                       satisfaction=data["satisfaction"], comment=data["comment"],
-                                       version=data["version"])  # fmt: skip
-                    messages.success(request, _("感谢您的评价，事项已办结。"))
-                else:
-                    services.reopen_case(case, actor=self.actor(case), now=timezone.now(), note=data["note"],
-                                         version=data["version"])  # fmt: skip
-                    messages.success(request, _("已重新交办，我们会尽快处理。"))
-            except ValidationError as exc:
-                for field, msgs in service_errors(exc).items():
-                    form.add_error(field if field in form.fields else None, msgs)
-            else:
+        if action in ("rate", "reopen"):
+            form, done = submit_reporter_form(request, case, self.actor(case), action)
+            if done:
                 return redirect("cases:reporter-link", token=token)
+        else:
+            form = forms.ReopenForm(request.POST)
         if action == "rate":
             return self.render_page(token, case, rating=form, status=400)
         return self.render_page(token, case, reopen=form, status=400)

@@ -57,6 +57,18 @@ def send(user_ids: Iterable[int], case: Case | None, kind: str, message: str, no
     transaction.on_commit(lambda: _push(ids, payload))
 
 
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at=None).count()
+
+
+def mark_read(user, now, pk: int | None = None) -> int:
+    """Mark one or all of the user's unread messages read (a user's own inbox; no audit needed)."""
+    qs = Notification.objects.filter(user=user, read_at=None)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    return qs.update(read_at=now)
+
+
 def dispatcher_ids(case: Case) -> list[int]:
     """Who dispatches the case: the street's command centre, and the community's workers while
     the case is held at community or grid level."""
@@ -103,7 +115,7 @@ def to_dispatchers(case: Case, kind: str, message: str) -> None:
     send(dispatcher_ids(case), case, kind, message)
 
 
-def _live(case: Case, action: str, message: str, event: CaseEvent | None = None) -> None:
+def _live(case: Case, action: str, message: str) -> None:
     payload = {
         "type": f"case.{action}",
         "case": case.pk,
@@ -193,7 +205,7 @@ def case_moved(case: Case, event: CaseEvent) -> None:
             "case.escalated",
             _("%(n)s 已上报至%(tier)s：%(note)s") % {"n": n, "tier": case.get_tier_display(), "note": event.note[:60]},
         )
-    _live(case, action, f"{n} {event.get_to_state_display() or ''}".strip(), event)
+    _live(case, action, f"{n} {event.get_to_state_display() or ''}".strip())
 
 
 def reminder(case: Case, phase: str, due) -> None:

@@ -43,6 +43,7 @@ from .choices import (
     WhistleReason,
 )
 from .models import (
+    OPEN_STATES,
     Attachment,
     CalendarDay,
     Case,
@@ -162,6 +163,22 @@ def roles_on(case: Case, user) -> set[Actor]:
     if case.reporter_user_id is not None and case.reporter_user_id == user.pk:
         roles.add(Actor.REPORTER)
     return roles
+
+
+def desk_allowed(user) -> bool:
+    """Who may use the case desk: staff with cases.view, handling-body members, and residents who
+    reported something."""
+    return user.has_scope_perm("cases.view") or bool(body_ids(user)) or Case.objects.filter(reporter_user=user).exists()
+
+
+def is_staff_on(case: Case, user, roles: set) -> bool:
+    """Staff see the whole timeline; a reporter who is nothing else sees only the public steps."""
+    if user.is_superuser or roles & {Actor.DISPATCHER, Actor.HANDLER, Actor.VERIFIER}:
+        return True
+    if in_scope(user, "cases.view", case):
+        return True
+    bodies = body_ids(user)
+    return bool(bodies) and Summons.objects.filter(whistle__case=case, body_id__in=bodies).exists()
 
 
 def visible_cases(user):
@@ -501,10 +518,12 @@ def _lock(case: Case, version: int | None) -> Case:
     return locked
 
 
-def _apply(case: Case, name: str, *, actor, now, version=None, note: str = "", data=None, photos=(), public=True):
-    """Lock, check the table and the actor, move, and write the timeline and audit rows.
+def _apply(case: Case, name: str, *, actor, now, version=None, note: str = "", photos=()):
+    """Lock the case, check the version, the table, the actor and the note, and move it; `_finish`
+    saves it and writes the timeline and audit rows.
 
-    Returns (locked case after the move, event, state before)."""
+    Returns (the locked case in its new state, its snapshot before, its state before, the cleaned
+    note, the checked photos)."""
     move = workflow.get_move(name)
     checked = _check_photos(photos) if photos else []
     locked = _lock(case, version)
@@ -541,7 +560,7 @@ def _finish(locked: Case, before, *, actor, name, now, from_state, note, checked
     return locked
 
 
-def _set_category(locked: Case, category: str | None, priority: str | None, now) -> dict:
+def _set_category(locked: Case, category: str | None, priority: str | None) -> dict:
     """A dispatcher confirms or changes the category (and priority); the clocks follow."""
     changes = {}
     if category:
@@ -569,7 +588,7 @@ def _set_category(locked: Case, category: str | None, priority: str | None, now)
 def register_case(case: Case, *, actor, now, version=None, category=None, priority=None, note="") -> Case:
     """案卷建立: the dispatcher accepts the matter as a case (confirming its category)."""
     locked, before, was, note, _c = _apply(case, "register", actor=actor, now=now, version=version, note=note)
-    changes = _set_category(locked, category or locked.category, priority, now)
+    changes = _set_category(locked, category or locked.category, priority)
     locked.registered_at = now
     return _finish(locked, before, actor=actor, name="register", now=now, from_state=was, note=note, data=changes)
 
@@ -588,7 +607,7 @@ def merge_case(case: Case, *, actor, now, into: Case, note: str = "", version=No
     if into.pk == case.pk:
         raise ValidationError({"into": [_("不能与自身并单。")]})
     target = Case.objects.select_for_update().get(pk=into.pk)
-    if not target.is_open or target.state == State.MERGED:
+    if not target.is_open:
         raise ValidationError({"into": [_("只能并入尚未办结的事项。")]})
     if target.street_id != case.street_id:
         raise ValidationError({"into": [_("只能并入同一街道的事项。")]})
@@ -641,12 +660,11 @@ def dispatch_case(
     """任务派遣 (and 改派 of a returned case). A reported case is registered on the way."""
     locked = _lock(case, version)
     if locked.state == State.REPORTED:
-        register_case(locked, actor=actor, now=now, category=category, priority=priority)
-        locked.refresh_from_db()
+        locked = register_case(locked, actor=actor, now=now, category=category, priority=priority)
         version = None
     name = "dispatch"
     locked, before, was, note, _c = _apply(locked, name, actor=actor, now=now, version=version, note=note)
-    changes = _set_category(locked, category, priority, now)
+    changes = _set_category(locked, category, priority)
     _check_body(locked, body)
     _start_dispatch(locked, body, actor=actor, now=now)
     data = {"body": body.pk, "body_name": body.name, **changes}
@@ -881,7 +899,7 @@ def duplicate_candidates(case: Case, *, metres: float | None = None, min_similar
     qs = Case.objects.filter(
         street_id=case.street_id,
         category=case.category,
-        state__in=[s for s in State.values if s not in workflow.TERMINAL],
+        state__in=OPEN_STATES,
     ).exclude(pk=case.pk)
     if case.lat is not None and case.lon is not None:
         dlat = metres / 111_320

@@ -30,7 +30,7 @@ from django.views.generic import TemplateView
 from gongzhi.core.exports import wants_export, xlsx_response
 from gongzhi.core.views import paginate
 
-from . import routing, services, sla, workflow
+from . import notify, routing, services, sla, workflow
 from .choices import (
     TIER_ORDER,
     Category,
@@ -55,22 +55,13 @@ CASES_WHISTLE = "cases.whistle"
 # -- who may use the desk ---------------------------------------------------------------------------
 
 
-def desk_allowed(user) -> bool:
-    """Staff with cases.view, handling-body members, and residents who reported something."""
-    return (
-        user.has_scope_perm(CASES_VIEW)
-        or bool(services.body_ids(user))
-        or Case.objects.filter(reporter_user=user).exists()
-    )
-
-
 class DeskAccessMixin:
     """Anonymous → login; signed in but neither staff, handler nor reporter → 403."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not desk_allowed(request.user):
+        if not services.desk_allowed(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -80,10 +71,6 @@ class SignedInMixin:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return super().dispatch(request, *args, **kwargs)
-
-
-def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at=None).count()
 
 
 # -- the list ---------------------------------------------------------------------------------------
@@ -265,25 +252,13 @@ class CaseListView(DeskAccessMixin, TemplateView):
             ),
             staff=user.has_scope_perm(CASES_VIEW) or bool(services.body_ids(user)),
             live=user.has_scope_perm(CASES_VIEW) or bool(services.body_ids(user)),
-            unread=unread_count(user),
+            unread=notify.unread_count(user),
             now=now,
         )
         return ctx
 
 
 # -- a case -----------------------------------------------------------------------------------------
-
-EVENT_LABELS = {
-    "report": gettext_lazy("上报"),
-    "comment": gettext_lazy("留言"),
-    "whistle": gettext_lazy("吹哨"),
-    "report_in": gettext_lazy("报到"),
-    "evaluate": gettext_lazy("评价报到部门"),
-    "remind": gettext_lazy("催办"),
-    "merged_in": gettext_lazy("并入事项"),
-    "suspend_request": gettext_lazy("申请缓办"),
-    "whistle_closed": gettext_lazy("结束吹哨"),
-}
 
 NOTE_LABELS = {
     "register": gettext_lazy("立案说明（可选）"),
@@ -355,16 +330,6 @@ def visible_case_or_404(user, pk: int) -> Case:
     return get_object_or_404(qs, pk=pk)
 
 
-def is_staff_on(case: Case, user, roles: set) -> bool:
-    """Staff see the whole timeline; a reporter who is nothing else sees only the public steps."""
-    if user.is_superuser or roles & {Actor.DISPATCHER, Actor.HANDLER, Actor.VERIFIER}:
-        return True
-    if services.in_scope(user, CASES_VIEW, case):
-        return True
-    bodies = services.body_ids(user)
-    return bool(bodies) and Summons.objects.filter(whistle__case=case, body_id__in=bodies).exists()
-
-
 def event_details(event: CaseEvent, staff: bool = True) -> list[dict]:
     """What an event's data means, as short lines (the body it went to, the rating, ...); the lines
     about the desk's own work (a suggestion not taken, a department late) only for staff."""
@@ -422,13 +387,6 @@ def event_details(event: CaseEvent, staff: bool = True) -> list[dict]:
 
 def _label(choices, value) -> str:
     return str(choices(value).label) if value in choices.values else str(value or "—")
-
-
-def event_label(action: str) -> str:
-    move = workflow.MOVES.get(action)
-    if move is not None:
-        return str(move.label)
-    return str(EVENT_LABELS.get(action, action))
 
 
 @dataclass
@@ -521,14 +479,14 @@ def _failure_for(failure: Failure | None, key: str) -> Failure | None:
 def detail_context(request, case: Case, failure: Failure | None = None) -> dict:
     user, now = request.user, timezone.now()
     roles = services.roles_on(case, user)
-    staff = is_staff_on(case, user, roles)
+    staff = services.is_staff_on(case, user, roles)
     events = case.events.select_related("actor").prefetch_related("attachments").order_by("time", "pk")
     if not staff:
         events = events.filter(public=True)
     timeline = [
         {
             "event": e,
-            "label": event_label(e.action),
+            "label": workflow.event_label(e.action),
             "details": event_details(e, staff),
             "photos": list(e.attachments.all()),
         }
@@ -636,7 +594,7 @@ def detail_context(request, case: Case, failure: Failure | None = None) -> dict:
         "priorities": Priority.choices,
         "satisfactions": Satisfaction.choices,
         "scores": [1, 2, 3, 4, 5],
-        "unread": unread_count(user),
+        "unread": notify.unread_count(user),
         "now": now,
     }
 
@@ -785,7 +743,7 @@ class CommentView(DeskAccessMixin, View):
     def post(self, request, pk):
         case = visible_case_or_404(request.user, pk)
         roles = services.roles_on(case, request.user)
-        public = request.POST.get("public") == "1" or not is_staff_on(case, request.user, roles)
+        public = request.POST.get("public") == "1" or not services.is_staff_on(case, request.user, roles)
         try:
             services.comment_case(
                 case,
@@ -898,7 +856,9 @@ class AttachmentView(DeskAccessMixin, View):
     def get(self, request, pk):
         attachment = get_object_or_404(Attachment.objects.select_related("event"), pk=pk)
         case = visible_case_or_404(request.user, attachment.case_id)
-        if not attachment.event.public and not is_staff_on(case, request.user, services.roles_on(case, request.user)):
+        if not attachment.event.public and not services.is_staff_on(
+            case, request.user, services.roles_on(case, request.user)
+        ):
             raise Http404
         try:
             handle = attachment.file.open("rb")
@@ -925,22 +885,14 @@ class NotificationListView(SignedInMixin, TemplateView):
             qs = qs.filter(read_at=None)
         qs = qs.order_by(F("read_at").asc(nulls_first=True), "-time", "-pk")
         page = paginate(self.request, qs, per_page=30)
-        ctx.update(page=page, unread=unread_count(user), only_unread=self.request.GET.get("unread") == "1")
+        ctx.update(page=page, unread=notify.unread_count(user), only_unread=self.request.GET.get("unread") == "1")
         return ctx
-
-
-def mark_read(user, now, pk: int | None = None) -> int:
-    """Mark one or all of the user's unread messages read (a user's own inbox; no audit needed)."""
-    qs = Notification.objects.filter(user=user, read_at=None)
-    if pk is not None:
-        qs = qs.filter(pk=pk)
-    return qs.update(read_at=now)
 
 
 class NotificationReadView(SignedInMixin, View):
     def post(self, request, pk):
         notification = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
-        mark_read(request.user, timezone.now(), notification.pk)
+        notify.mark_read(request.user, timezone.now(), notification.pk)
         target = request.POST.get("next", "")
         if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
             return redirect(target)
@@ -951,7 +903,7 @@ class NotificationReadView(SignedInMixin, View):
 
 class NotificationReadAllView(SignedInMixin, View):
     def post(self, request):
-        count = mark_read(request.user, timezone.now())
+        count = notify.mark_read(request.user, timezone.now())
         messages.success(request, _("已将 %(n)s 条消息标为已读。") % {"n": count})
         return redirect("cases:notifications")
 
@@ -960,7 +912,7 @@ class UnreadBadgeView(SignedInMixin, View):
     """The bell's count, loaded by htmx (templates/cases/_desk_bell.html) so pages need no extra query."""
 
     def get(self, request):
-        return render(request, "cases/_desk_bell_count.html", {"unread": unread_count(request.user)})
+        return render(request, "cases/_desk_bell_count.html", {"unread": notify.unread_count(request.user)})
 
 
 urlpatterns = [

@@ -123,6 +123,29 @@ def available(state: str, roles: set[Actor] | frozenset[Actor]) -> list[Move]:
     return [m for m in MOVES.values() if state in m.sources and m.actors & set(roles)]
 
 
+# Timeline entries that are not moves of the table, with their labels.
+EVENT_LABELS: dict[str, Promise] = {
+    "report": _("上报"),
+    "comment": _("留言"),
+    "whistle": _("吹哨"),
+    "report_in": _("报到"),
+    "evaluate": _("评价报到部门"),
+    "remind": _("催办"),
+    "merged_in": _("并入事项"),
+    "suspend_request": _("申请缓办"),
+    "whistle_closed": _("结束吹哨"),
+}
+
+
+def event_label(action: str) -> str:
+    """The label of a timeline entry: the move's, or the entry's own."""
+    move = MOVES.get(action)
+    if move is not None:
+        return str(move.label)
+    label = EVENT_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
 def next_tier(tier: str) -> str | None:
     """The level above `tier` (grid → community → street → district), None at the top."""
     index = TIER_ORDER.index(Tier(tier))

@@ -34,26 +34,6 @@ from ..models import (
     Summons,
     Whistle,
 )
-from ..views import is_staff_on
-
-# Timeline actions that are not moves of the table, with their labels.
-EVENT_LABELS = {
-    "report": _("上报"),
-    "comment": _("留言"),
-    "merged_in": _("并入事项"),
-    "suspend_request": _("申请缓办"),
-    "whistle": _("吹哨"),
-    "report_in": _("报到"),
-    "evaluate": _("评价报到部门"),
-    "whistle_closed": _("结束吹哨"),
-    "remind": _("催办"),
-}
-
-
-def event_label(action: str) -> str:
-    move = workflow.MOVES.get(action)
-    return str(move.label if move else EVENT_LABELS.get(action, action))
-
 
 # -- reading --------------------------------------------------------------------------------------
 
@@ -98,7 +78,7 @@ class EventSerializer(BuiltOnceMixin, serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_action_label(self, obj) -> str:
-        return event_label(obj.action)
+        return workflow.event_label(obj.action)
 
 
 class CaseListSerializer(BuiltOnceMixin, serializers.ModelSerializer):
@@ -212,7 +192,7 @@ def staff_on(case: Case, user) -> bool:
     """Whether `user` sees a case's internal steps (as on the case page): its dispatchers, handlers
     and verifiers, staff of its territory, summoned departments; a reporter who is nothing else
     sees the public steps."""
-    return is_staff_on(case, user, services.roles_on(case, user))
+    return services.is_staff_on(case, user, services.roles_on(case, user))
 
 
 class DuplicateSerializer(serializers.Serializer):

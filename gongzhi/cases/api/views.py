@@ -26,11 +26,10 @@ from rest_framework.reverse import reverse
 from gongzhi.accounts.choices import Role
 from gongzhi.territory.models import Grid
 
-from .. import classifier, routing, services, workflow
+from .. import classifier, notify, routing, services, workflow
 from ..choices import BodyKind, Category, Channel, Tier
 from ..filtersets import CaseFilterSet
 from ..models import Attachment, Case, HandlingBody, Notification, RoutingRule, Summons, Whistle
-from ..views import desk_allowed, mark_read
 from . import serializers as s
 
 ERRORS = {
@@ -59,7 +58,7 @@ def may_use_cases(user) -> bool:
         return True
     if any(a.role == Role.RESIDENT for a in user._assignments):
         return True
-    return desk_allowed(user)
+    return services.desk_allowed(user)
 
 
 class CasesAccess(BasePermission):
@@ -451,6 +450,6 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Mark one of your messages read (idempotent)."""
         notification = get_object_or_404(Notification.objects.select_related("case"), pk=pk, user=request.user)
         if notification.read_at is None:
-            mark_read(request.user, timezone.now(), notification.pk)
+            notify.mark_read(request.user, timezone.now(), notification.pk)
             notification.refresh_from_db(fields=["read_at"])
         return Response(s.NotificationSerializer(notification).data)
