@@ -75,3 +75,15 @@ _CASES_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BUILDING_HEAD: frozenset({CASES_REPORT}),
 }
 ROLE_PERMISSIONS = {role: perms | _CASES_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()}
+
+# Grid management (gongzhi.grids): who patrols, who staffs grids, who redraws them.
+GRIDS_PATROL = "grids.patrol"
+GRIDS_STAFF = "grids.staff"
+GRIDS_DIVIDE = "grids.divide"
+_GRIDS_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset({GRIDS_STAFF, GRIDS_DIVIDE}),
+    Role.STREET_ADMIN: frozenset({GRIDS_STAFF, GRIDS_DIVIDE}),
+    Role.COMMUNITY_WORKER: frozenset({GRIDS_PATROL, GRIDS_STAFF}),
+    Role.GRID_WORKER: frozenset({GRIDS_PATROL}),
+}
+ROLE_PERMISSIONS = {role: perms | _GRIDS_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()}

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "gongzhi.care",
     "gongzhi.cases",
     "gongzhi.open311",
+    "gongzhi.grids",
     "gongzhi.demo",
 ]
 

@@ -133,6 +133,9 @@ class Grid(AreaNode):
     street = ancestor(Street, _("所属街道"), "grids")
     district = ancestor(District, _("所属区"), "grids")
     code = models.CharField(_("网格编码"), max_length=15, unique=True, validators=[grid_code])
+    # A grid merged away by a new division keeps its code and its history (closed cases, old
+    # patrols) but no longer holds buildings or a boundary; codes are never reused.
+    retired_on = models.DateField(_("撤销日期"), null=True, blank=True, editable=False)
 
     scope_lookups = {"district": "district", "street": "street", "community": "community", "grid": "pk"}
     level = "grid"

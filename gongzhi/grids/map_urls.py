@@ -1,0 +1,3 @@
+"""The grid map: measures, drill-down and boundary editing."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Patrol pages (日巡查、日走访)."""
+
+urlpatterns: list = []
