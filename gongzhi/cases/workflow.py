@@ -130,6 +130,7 @@ EVENT_LABELS: dict[str, Promise] = {
     "whistle": _("吹哨"),
     "report_in": _("报到"),
     "evaluate": _("评价报到部门"),
+    "regrid": _("网格调整"),
     "remind": _("催办"),
     "merged_in": _("并入事项"),
     "suspend_request": _("申请缓办"),

@@ -16,6 +16,7 @@ def gongzhi(request):
         "can_view_cases": False,
         "can_report_cases": False,
         "can_dispatch_cases": False,
+        "can_patrol": False,
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -30,6 +31,7 @@ def gongzhi(request):
         context["can_view_cases"] = user.has_scope_perm("cases.view") or _is_handler(user)
         context["can_report_cases"] = user.has_scope_perm("cases.report")
         context["can_dispatch_cases"] = user.has_scope_perm("cases.dispatch")
+        context["can_patrol"] = user.has_scope_perm("grids.patrol")
     return context
 
 

@@ -24,6 +24,7 @@ from gongzhi.cases.demo import load_bodies, load_cases
 from gongzhi.core.audit import object_scope, serialize_object
 from gongzhi.core.choices import ChangeAction
 from gongzhi.core.models import ObjectChange
+from gongzhi.grids.demo import load_members as load_grid_members
 from gongzhi.party.demo import load_party
 from gongzhi.population.choices import Gender, Relation
 from gongzhi.population.models import Household, Resident
@@ -72,6 +73,7 @@ class DemoLoader:
     def __init__(self, plan: DistrictPlan, seed: int, log: Callable[[str], None] = print) -> None:
         self.plan = plan
         self.people = PeopleFactory(seed)
+        self.seed = seed
         self.log = log
         self.created: list = []
         self.t0 = time.monotonic()
@@ -197,6 +199,9 @@ class DemoLoader:
             district, self.people.rng, timezone.now(), count=max(30, round(240 * len(self.plan.communities) / 36))
         )
         self._step(f"cases: {bodies['handling_bodies']} bodies, {cases['cases']} cases")
+        # -- grid staffing (gongzhi.grids.demo): full-time, part-time workers and liaison cadres --
+        staff = load_grid_members(district, self.seed + 5, TODAY)
+        self._step(f"grids: {staff['grid_members']} grid members")
         return {
             "streets": len(streets),
             "communities": len(communities),

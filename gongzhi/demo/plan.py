@@ -418,7 +418,7 @@ def _plan_grids(rng, community: CommunityPlan, n_grids: int, n_occupied: int, n_
         grid = GridPlan(seq=seq, rect=rects[gi], households=grid_households[gi])
         k_occ, k_empty = per_grid_occupied[gi], per_grid_empty[gi]
         hh = apportion(
-            grid.households, [rng.uniform(0.4, 1.6) for _ in range(k_occ)], minimum=min(4, grid.households // k_occ)
+            grid.households, [rng.lognormvariate(0, 1.0) for _ in range(k_occ)], minimum=min(4, grid.households // k_occ)
         )
         cells = split_rect(grid.rect, [1.0] * (k_occ + k_empty))
         for ci, cell in enumerate(cells):

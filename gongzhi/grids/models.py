@@ -193,9 +193,7 @@ class DivisionProposal(models.Model):
     )
     street = ancestor("territory.Street", _("街道"), "grid_proposals")
     district = ancestor("territory.District", _("区"), "grid_proposals")
-    status = models.CharField(
-        _("状态"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
-    )
+    status = models.CharField(_("状态"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("生成人"), on_delete=models.SET_NULL, null=True, related_name="+"
