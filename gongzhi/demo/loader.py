@@ -25,6 +25,7 @@ from gongzhi.core.audit import object_scope, serialize_object
 from gongzhi.core.choices import ChangeAction
 from gongzhi.core.models import ObjectChange
 from gongzhi.grids.demo import load_members as load_grid_members
+from gongzhi.grids.demo import load_patrols as load_grid_patrols
 from gongzhi.party.demo import load_party
 from gongzhi.population.choices import Gender, Relation
 from gongzhi.population.models import Household, Resident
@@ -201,7 +202,8 @@ class DemoLoader:
         self._step(f"cases: {bodies['handling_bodies']} bodies, {cases['cases']} cases")
         # -- grid staffing (gongzhi.grids.demo): full-time, part-time workers and liaison cadres --
         staff = load_grid_members(district, self.seed + 5, TODAY)
-        self._step(f"grids: {staff['grid_members']} grid members")
+        patrols = load_grid_patrols(district, self.seed + 6, timezone.localdate())
+        self._step(f"grids: {staff['grid_members']} grid members, {patrols['patrols']} patrols in the last 30 days")
         return {
             "streets": len(streets),
             "communities": len(communities),

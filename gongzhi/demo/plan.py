@@ -417,9 +417,10 @@ def _plan_grids(rng, community: CommunityPlan, n_grids: int, n_occupied: int, n_
     for seq, gi in enumerate(order, start=1):
         grid = GridPlan(seq=seq, rect=rects[gi], households=grid_households[gi])
         k_occ, k_empty = per_grid_occupied[gi], per_grid_empty[gi]
-        hh = apportion(
-            grid.households, [rng.lognormvariate(0, 1.0) for _ in range(k_occ)], minimum=min(4, grid.households // k_occ)
-        )
+        # compound sizes are heavy-tailed, as in a real district: many small 院落 and old estates,
+        # a few large commercial compounds (the biggest are split by building when grids are drawn)
+        weights = [rng.lognormvariate(0, 1.0) for _ in range(k_occ)]
+        hh = apportion(grid.households, weights, minimum=min(4, grid.households // k_occ))
         cells = split_rect(grid.rect, [1.0] * (k_occ + k_empty))
         for ci, cell in enumerate(cells):
             x0, y0, x1, y1 = cell

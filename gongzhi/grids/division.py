@@ -148,8 +148,8 @@ class _Units:
     maxx: np.ndarray
     maxy: np.ndarray
     sites: list[list[int]]  # site indices per unit
-    u: np.ndarray | None = None  # the centroid in a rotated frame: the cut directions
-    v: np.ndarray | None = None
+    u: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the centroid in a rotated frame
+    v: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def rotate(self, degrees: float, jitter: float = 0.0, rng: random.Random | None = None) -> None:
         t = math.radians(degrees)
@@ -613,7 +613,10 @@ class _Search:
                     self._do(w, x)
                     if self._room(t, need_hh, need_area):
                         return True
-                    return self.make_room(t, need_hh, need_area, depth - 1, banned) or (self._rollback(mark) or False)
+                    if self.make_room(t, need_hh, need_area, depth - 1, banned):
+                        return True
+                    self._rollback(mark)
+                    return False
                 self._rollback(mark)
         return False
 

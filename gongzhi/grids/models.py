@@ -127,6 +127,8 @@ class Patrol(models.Model):
     objects = ScopedManager()
     scope_app = "territory"
     scope_lookups = GRID_SCOPE
+    # the route can hold thousands of points: audit snapshots leave it out, the row keeps it
+    audit_exclude = ("route",)
 
     class Meta:
         verbose_name = _("巡查")
@@ -178,6 +180,16 @@ class PatrolEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.text[:20]}"
+
+    def audit_scope(self) -> dict[str, int | None]:
+        """An entry lies where its patrol lies."""
+        patrol = self.patrol
+        return {
+            "district_id": patrol.district_id,
+            "street_id": patrol.street_id,
+            "community_id": patrol.community_id,
+            "grid_id": patrol.grid_id,
+        }
 
 
 class DivisionProposal(models.Model):

@@ -147,7 +147,8 @@ def fingerprint(buildings: list[division.BuildingIn]) -> str:
 
 def _next_codes(community: Community, count: int) -> list[str]:
     used = {int(code[12:]) for code in Grid.objects.filter(community=community).values_list("code", flat=True)}
-    codes, seq = [], 0
+    codes: list[str] = []
+    seq = 0
     while len(codes) < count:
         seq += 1
         if seq > 999:
@@ -161,13 +162,13 @@ def _match_old_grids(parts, buildings, current_grid: dict[int, int], old_grids: 
     """For each new grid, the old grid it mostly is (at least half its households, or land), or None."""
     hh = {b.id: b.households for b in buildings}
     old_polys = {pk: geometry.parse_polygon(g.geometry) for pk, g in old_grids.items() if g.geometry}
-    candidates = []
+    candidates: list[tuple[float, int, int]] = []
     for i, part in enumerate(parts):
         if part.households:
-            share: Counter[int] = Counter()
+            by_grid: Counter[int] = Counter()
             for b in part.building_ids:
-                share[current_grid[b]] += hh[b]
-            for pk, n in share.items():
+                by_grid[current_grid[b]] += hh[b]
+            for pk, n in by_grid.items():
                 candidates.append((n / part.households, i, pk))
         else:
             area = part.polygon.area or 1.0
@@ -422,13 +423,15 @@ def _apply_layout(community: Community, layout, old_grids: dict[int, Grid], *, a
     flow: dict[int, Counter[int]] = defaultdict(Counter)
     for b, old in old_of.items():
         flow[old][building_grid[b].pk] += hh_by_building.get(b, 0) + 1
-    successor = {old: (flow[old].most_common(1)[0][0] if flow[old] else None) for old in old_grids}
-    nearest = layout[0][0].pk
-    for old, new in successor.items():
-        if new is None:
-            poly = geometry.parse_polygon(old_grids[old].geometry) if old_grids[old].geometry else None
-            hits = [g.pk for g, p, _ in layout if poly is not None and p.intersects(poly)]
-            successor[old] = hits[0] if hits else nearest
+    nearest: int = layout[0][0].pk
+    successor: dict[int, int] = {}
+    for old in old_grids:
+        if flow[old]:
+            successor[old] = flow[old].most_common(1)[0][0]
+            continue
+        poly = geometry.parse_polygon(old_grids[old].geometry) if old_grids[old].geometry else None
+        hits = [g.pk for g, p, _ in layout if poly is not None and p.intersects(poly)]
+        successor[old] = hits[0] if hits else nearest
 
     # compounds: the grid holding most of their households (their centre when they have none)
     buildings_of: dict[int, list[int]] = defaultdict(list)

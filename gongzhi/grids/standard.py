@@ -22,7 +22,12 @@ from .models import GridMember, GridStandard
 def standard_for(district_id: int | None) -> GridStandard:
     """The district's standard, or the seed's defaults (unsaved) when it has none."""
     found = GridStandard.objects.filter(district_id=district_id).first() if district_id else None
-    return found or GridStandard(district_id=district_id)
+    if found is not None:
+        return found
+    default = GridStandard()
+    if district_id:
+        default.district_id = district_id
+    return default
 
 
 class Failure:
@@ -90,7 +95,15 @@ def check_grids(grids, today: datetime.date) -> list[GridCheck]:
     for grid in grids:
         std = standards.setdefault(grid.district_id, standard_for(grid.district_id))
         s = staff[grid.pk]
-        check = GridCheck(grid, households[grid.pk], grid.area_km2, **s)
+        check = GridCheck(
+            grid,
+            households[grid.pk],
+            grid.area_km2,
+            full_time=s["full_time"],
+            full_time_party=s["full_time_party"],
+            part_time=s["part_time"],
+            liaison=s["liaison"],
+        )
         if grid.area_km2 is None:
             check.failures[Failure.BOUNDARY] = _("未绘制边界，无法核对面积")
         elif grid.area_km2 > std.max_area_km2:

@@ -172,6 +172,8 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "gongzhi.party.choices.PartyRoleKind",
         "CaseStateEnum": "gongzhi.cases.choices.State",
         "BodyKindEnum": "gongzhi.cases.choices.BodyKind",
+        "PatrolStatusEnum": "gongzhi.grids.choices.PatrolStatus",
+        "EntryKindEnum": "gongzhi.grids.choices.EntryKind",
     },
 }
 

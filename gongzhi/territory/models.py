@@ -264,3 +264,14 @@ CHILD_LEVEL = {
     "compound": "building",
     "building": None,
 }
+
+
+def ancestors(node) -> list:
+    """The node's ancestors from the top (district first), without the node itself."""
+    chain = []
+    current = node.parent
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    chain.reverse()
+    return chain

@@ -13,7 +13,7 @@ from gongzhi.core.views import ScopePermissionMixin, paginate, scoped_get
 
 from . import stats
 from .filtersets import FILTERSETS
-from .models import CHILD_LEVEL, LEVEL_MODELS, District
+from .models import CHILD_LEVEL, LEVEL_MODELS, District, ancestors
 
 LEVEL_LABELS = {level: model._meta.verbose_name for level, model in LEVEL_MODELS.items()}
 PLURAL_LABELS = {level: model._meta.verbose_name_plural for level, model in LEVEL_MODELS.items()}
@@ -55,14 +55,8 @@ def scope_roots(user) -> list:
 
 def breadcrumb(user, node) -> list[dict]:
     """Ancestors from the top, each marked with whether the user may open it."""
-    chain = []
-    current = node.parent
-    while current is not None:
-        chain.append(current)
-        current = current.parent
-    chain.reverse()
     crumbs = []
-    for obj in chain:
+    for obj in ancestors(node):
         visible = type(obj).objects.restrict(user).filter(pk=obj.pk).exists()
         crumbs.append({"node": obj, "level": obj.level, "visible": visible})
     return crumbs
