@@ -3,6 +3,7 @@
 The SLA filter is derived from deadlines and the time of the request (never from a stored flag).
 """
 
+import datetime
 import re
 
 import django_filters
@@ -46,10 +47,28 @@ class CaseFilterSet(django_filters.FilterSet):
         label=_("评价"),
     )
 
+    measure = django_filters.ChoiceFilter(
+        choices=[
+            ("dispatches", _("派遣")),
+            ("responded", _("按时响应")),
+            ("rated", _("已评价")),
+            ("solved", _("已解决")),
+            ("satisfied", _("满意或基本满意")),
+            ("due", _("应结案")),
+            ("suspended", _("缓办")),
+            ("closed", _("已结案")),
+            ("closed_on_time", _("按期结案")),
+            ("handled", _("已办理")),
+            ("reworked", _("返工")),
+        ],
+        method="filter_measure",
+        label=_("考核口径"),
+    )
+
     class Meta:
         model = Case
         fields = ["q", "state", "open", "category", "priority", "channel", "tier", "sla", "body", "street", "community",
-                  "grid", "since", "until", "rated"]  # fmt: skip
+                  "grid", "since", "until", "rated", "measure"]  # fmt: skip
 
     def search(self, queryset, name, value):
         value = normalise(value)[:60]
@@ -78,6 +97,22 @@ class CaseFilterSet(django_filters.FilterSet):
         if value == SlaState.DUE_SOON:
             return queryset.filter(due_soon_q(now)).exclude(overdue_q(now))
         return queryset
+
+    def filter_measure(self, queryset, name, value):
+        """The cases one figure of the rates counts (考核口径), judged at `as_of` (a date; default now)."""
+        from .metrics import counted
+
+        as_of = timezone.now()
+        raw = self.data.get("as_of") if hasattr(self.data, "get") else None
+        if raw:
+            try:
+                day = datetime.date.fromisoformat(str(raw))
+            except ValueError:
+                return queryset.none()
+            as_of = timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+        body = self.data.get("body") if hasattr(self.data, "get") else None
+        body_id = int(body) if body and str(body).isdigit() else None
+        return counted(queryset, value, as_of=as_of, body_id=body_id)
 
     def filter_rated(self, queryset, name, value):
         if value == "none":

@@ -81,31 +81,57 @@ class Rates:
         }
 
 
-def _case_counts(as_of: datetime.datetime) -> dict:
+def case_filters(as_of: datetime.datetime) -> dict[str, Q]:
+    """What each case count counts: one condition per figure (the drill-down shows these cases)."""
     dispatched = Q(first_dispatched_at__isnull=False)
     closed = Q(state=State.CLOSED)
-    due = dispatched & (closed | Q(resolve_due__lte=as_of) | Q(state=State.SUSPENDED))
+    rated = Q(rated_at__isnull=False)
     return {
-        "cases": Count("pk"),
-        "rated": Count("pk", filter=Q(rated_at__isnull=False)),
-        "solved": Count("pk", filter=Q(rated_at__isnull=False, solved=True)),
-        "satisfied": Count(
-            "pk", filter=Q(rated_at__isnull=False, satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])
-        ),
-        "due": Count("pk", filter=due),
-        "suspended": Count("pk", filter=dispatched & Q(state=State.SUSPENDED)),
-        "closed": Count("pk", filter=dispatched & closed),
-        "closed_on_time": Count("pk", filter=dispatched & closed & Q(handled_on_time=True)),
-        "handled": Count("pk", filter=Q(handled_at__isnull=False) | Q(rework_count__gt=0)),
-        "reworked": Count("pk", filter=Q(rework_count__gt=0)),
+        "rated": rated,
+        "solved": rated & Q(solved=True),
+        "satisfied": rated & Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC]),
+        "due": dispatched & (closed | Q(resolve_due__lte=as_of) | Q(state=State.SUSPENDED)),
+        "suspended": dispatched & Q(state=State.SUSPENDED),
+        "closed": dispatched & closed,
+        "closed_on_time": dispatched & closed & Q(handled_on_time=True),
+        "handled": Q(handled_at__isnull=False) | Q(rework_count__gt=0),
+        "reworked": Q(rework_count__gt=0),
     }
 
 
-def _dispatch_counts() -> dict:
-    answered = Q(accepted_at__isnull=False, accepted_at__lte=F("accept_due")) | Q(
+def _case_counts(as_of: datetime.datetime) -> dict:
+    counts: dict = {"cases": Count("pk")}
+    counts.update({name: Count("pk", filter=condition) for name, condition in case_filters(as_of).items()})
+    return counts
+
+
+def answered_in_time() -> Q:
+    """A dispatch answered (签收 or 退单) by its acceptance deadline."""
+    return Q(accepted_at__isnull=False, accepted_at__lte=F("accept_due")) | Q(
         accepted_at=None, returned_at__isnull=False, returned_at__lte=F("accept_due")
     )
-    return {"dispatches": Count("pk"), "responded": Count("pk", filter=answered)}
+
+
+def _dispatch_counts() -> dict:
+    return {"dispatches": Count("pk"), "responded": Count("pk", filter=answered_in_time())}
+
+
+MEASURES = ("dispatches", "responded", *case_filters(datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)))
+
+
+def counted(cases: QuerySet[Case], measure: str, *, as_of: datetime.datetime, body_id: int | None = None):
+    """The cases behind one count of `rates` (for the dispatch counts: the cases of those dispatches)."""
+    if measure in ("dispatches", "responded"):
+        dispatches = Dispatch.objects.all()
+        if measure == "responded":
+            dispatches = dispatches.filter(answered_in_time())
+        if body_id is not None:
+            dispatches = dispatches.filter(body_id=body_id)
+        return cases.filter(pk__in=dispatches.values("case_id"))
+    filters = case_filters(as_of)
+    if measure not in filters:
+        raise ValueError(measure)
+    return cases.filter(filters[measure])
 
 
 def rates(cases: QuerySet[Case], *, as_of: datetime.datetime) -> Rates:
