@@ -87,3 +87,17 @@ _GRIDS_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({GRIDS_PATROL}),
 }
 ROLE_PERMISSIONS = {role: perms | _GRIDS_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()}
+
+# Assessment (gongzhi.assessment): who reads the scorecards and the ranking board, who computes and closes months.
+ASSESSMENT_VIEW = "assessment.view"
+ASSESSMENT_ADMIN = "assessment.admin"
+_ASSESSMENT_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset({ASSESSMENT_VIEW, ASSESSMENT_ADMIN}),
+    Role.STREET_ADMIN: frozenset({ASSESSMENT_VIEW}),
+    Role.DISPATCHER: frozenset({ASSESSMENT_VIEW}),
+    Role.COMMUNITY_WORKER: frozenset({ASSESSMENT_VIEW}),
+    Role.GRID_WORKER: frozenset({ASSESSMENT_VIEW}),
+}
+ROLE_PERMISSIONS = {
+    role: perms | _ASSESSMENT_PERMISSIONS.get(role, frozenset()) for role, perms in ROLE_PERMISSIONS.items()
+}

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core.crypto import blind_index, normalise
 
 from .choices import Category, Channel, Priority, SlaState, State, Tier
-from .models import OPEN_STATES, Case, HandlingBody
+from .models import OPEN_STATES, Case, HandlingBody, Whistle
 
 NUMBER = re.compile(r"^(\d{8})-?(\d{1,9})$")
 PHONE_LIKE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
@@ -65,10 +65,43 @@ class CaseFilterSet(django_filters.FilterSet):
         label=_("考核口径"),
     )
 
+    # the command centre's figures (gongzhi.command.figures defines what each one counts)
+    closed_since = django_filters.DateFilter(field_name="closed_at", lookup_expr="date__gte", label=_("结案起始日期"))
+    closed_until = django_filters.DateFilter(field_name="closed_at", lookup_expr="date__lte", label=_("结案截止日期"))
+    dispatched_within = django_filters.ChoiceFilter(
+        choices=[
+            ("1h", _("1小时内派遣")),
+            ("late", _("未在1小时内派遣")),
+            ("judged", _("应计1小时派遣")),
+        ],
+        method="filter_dispatched_within",
+        label=_("1小时派遣"),
+    )
+    whistle = django_filters.ChoiceFilter(
+        choices=[("open", _("吹哨中")), ("any", _("吹过哨"))], method="filter_whistle", label=_("吹哨")
+    )
+    escalated = django_filters.ChoiceFilter(
+        choices=[("1", _("已上报上级")), ("0", _("未上报上级"))], method="filter_escalated", label=_("上报上级")
+    )
+    unrated_since = django_filters.DateFilter(method="filter_unrated_since", label=_("待评价或自该日起未评价结案"))
+    sla_class = django_filters.ChoiceFilter(
+        choices=[
+            ("whistle", _("吹哨中")),
+            ("overdue", _("已超时")),
+            ("escalated", _("已上报")),
+            ("due_soon", _("即将到期")),
+            ("stopped", _("停表")),
+            ("on_time", _("正常")),
+        ],
+        method="filter_sla_class",
+        label=_("指挥中心地图分类"),
+    )
+
     class Meta:
         model = Case
-        fields = ["q", "state", "open", "category", "priority", "channel", "tier", "sla", "body", "street", "community",
-                  "grid", "since", "until", "rated", "measure"]  # fmt: skip
+        fields = ["q", "state", "open", "category", "priority", "channel", "tier", "sla", "body", "district", "street",
+                  "community", "grid", "since", "until", "rated", "measure", "closed_since", "closed_until",
+                  "dispatched_within", "whistle", "escalated", "unrated_since", "sla_class"]  # fmt: skip
 
     def search(self, queryset, name, value):
         value = normalise(value)[:60]
@@ -118,3 +151,42 @@ class CaseFilterSet(django_filters.FilterSet):
         if value == "none":
             return queryset.filter(state="closed", satisfaction="")
         return queryset.filter(satisfaction=value)
+
+    def filter_dispatched_within(self, queryset, name, value):
+        """1h: first dispatched within an hour of the report; late: judged but not within the hour;
+        judged: either (the base of the 1-hour dispatch rate, judged now)."""
+        from gongzhi.command import figures
+
+        if value == "1h":
+            return queryset.filter(figures.dispatched_within_q())
+        if value == "late":
+            return queryset.filter(figures.dispatched_late_q(timezone.now()))
+        if value == "judged":
+            return queryset.filter(figures.dispatch_judged_q(timezone.now()))
+        return queryset
+
+    def filter_whistle(self, queryset, name, value):
+        from gongzhi.command import figures
+
+        if value == "open":
+            return queryset.filter(figures.open_whistle())
+        if value == "any":
+            return queryset.filter(pk__in=Whistle.objects.values("case_id"))
+        return queryset
+
+    def filter_escalated(self, queryset, name, value):
+        if value == "1":
+            return queryset.filter(escalation_count__gt=0)
+        if value == "0":
+            return queryset.filter(escalation_count=0)
+        return queryset
+
+    def filter_unrated_since(self, queryset, name, value):
+        from gongzhi.command import figures
+
+        return queryset.filter(figures.unrated_q(figures.day_start(value)))
+
+    def filter_sla_class(self, queryset, name, value):
+        from gongzhi.command import figures
+
+        return figures.in_sla_class(queryset, value, timezone.now())

@@ -353,6 +353,12 @@ class Case(TimeStampedModel):
             models.Index(fields=["grid", "state"], name="cases_case_grid_state_idx"),
             models.Index(fields=["body", "state"], name="cases_case_body_state_idx"),
             models.Index(fields=["category", "state"], name="cases_case_category_state_idx"),
+            # the command centre and the assessment at city scale (gongzhi.command, gongzhi.assessment)
+            models.Index(fields=["district", "state"], name="cases_case_district_state_idx"),
+            models.Index(fields=["district", "reported_at"], name="cases_case_district_rep_idx"),
+            models.Index(fields=["street", "reported_at"], name="cases_case_street_rep_idx"),
+            models.Index(fields=["district", "closed_at"], name="cases_case_district_closed_idx"),
+            models.Index(fields=["street", "closed_at"], name="cases_case_street_closed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 commit) to dispatchers, handlers and grid workers; the reporter in the app or by SMS.
 
 Every case event is also pushed to the street's live channel (`cases.street.<id>`), which the
-dispatcher's desk and the command centre listen to.
+dispatcher's desk and the command centre listen to, and to the district's (`cases.district.<id>`),
+which the command centre of a district listens to.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def street_group(street_id: int) -> str:
     return f"cases.street.{street_id}"
 
 
+def district_group(district_id: int) -> str:
+    return f"cases.district.{district_id}"
+
+
 def _push(user_ids: list[int], payload: dict) -> None:
     from gongzhi.core.consumers import push_many, user_group
 
@@ -38,6 +43,13 @@ def _push_street(street_id: int, payload: dict) -> None:
     from gongzhi.core.consumers import push
 
     push(street_group(street_id), payload)
+
+
+def _push_live(street_id: int, district_id: int, payload: dict) -> None:
+    """The street's and the district's live groups, in one hop to the channel layer."""
+    from gongzhi.core.consumers import push_many
+
+    push_many([(street_group(street_id), payload), (district_group(district_id), payload)])
 
 
 def send(user_ids: Iterable[int], case: Case | None, kind: str, message: str, now=None) -> None:
@@ -127,9 +139,14 @@ def _live(case: Case, action: str, message: str) -> None:
         "lat": case.lat,
         "message": message,
         "url": f"/cases/{case.pk}/",
+        # where it is: the command centre of a community keeps only its own community's events
+        "district": case.district_id,
+        "street": case.street_id,
+        "community": case.community_id,
+        "grid": case.grid_id,
     }
-    street_id = case.street_id
-    transaction.on_commit(lambda: _push_street(street_id, payload))
+    street_id, district_id = case.street_id, case.district_id
+    transaction.on_commit(lambda: _push_live(street_id, district_id, payload))
 
 
 def case_reported(case: Case) -> None:

@@ -17,6 +17,7 @@ def gongzhi(request):
         "can_report_cases": False,
         "can_dispatch_cases": False,
         "can_patrol": False,
+        "can_view_assessment": False,
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -32,6 +33,7 @@ def gongzhi(request):
         context["can_report_cases"] = user.has_scope_perm("cases.report")
         context["can_dispatch_cases"] = user.has_scope_perm("cases.dispatch")
         context["can_patrol"] = user.has_scope_perm("grids.patrol")
+        context["can_view_assessment"] = user.has_scope_perm("assessment.view")
     return context
 
 

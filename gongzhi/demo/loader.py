@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import Assignment, User
+from gongzhi.assessment.services import assess_month
 from gongzhi.care.demo import load_care
 from gongzhi.cases import cache as cases_cache
 from gongzhi.cases.demo import load_bodies, load_cases
@@ -204,6 +205,12 @@ class DemoLoader:
         staff = load_grid_members(district, self.seed + 5, TODAY)
         patrols = load_grid_patrols(district, self.seed + 6, timezone.localdate())
         self._step(f"grids: {staff['grid_members']} grid members, {patrols['patrols']} patrols in the last 30 days")
+        # -- assessment (gongzhi.assessment): last month and this month, as the hourly job would --
+        now = timezone.now()
+        this_month = timezone.localdate(now).replace(day=1)
+        for month in ((this_month - datetime.timedelta(days=1)).replace(day=1), this_month):
+            assess_month(month=month, now=now, district=district)
+        self._step("assessment: last month and this month computed")
         return {
             "streets": len(streets),
             "communities": len(communities),

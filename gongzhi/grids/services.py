@@ -272,11 +272,12 @@ def apply_division(proposal: DivisionProposal, *, actor) -> dict[str, int]:
                 street_id=community.street_id,
                 district_id=community.district_id,
                 code=props["code"],
-                name=_("%(community)s第%(seq)s网格") % {"community": community.name, "seq": int(props["code"][12:])},
+                # a grid's name is data, in Chinese whatever the language of the person applying
+                name=f"{community.name}第{int(props['code'][12:])}网格",
             )
         )
         layout.append((grid, geometry.parse_polygon(feature["geometry"]), props["building_ids"]))
-    moved = _apply_layout(community, layout, old_grids, actor=actor, reason=_("按网格划分方案调整"))
+    moved = _apply_layout(community, layout, old_grids, actor=actor, reason="按网格划分方案调整")
     proposal.status = ProposalStatus.APPLIED
     proposal.applied_at = timezone.now()
     proposal.applied_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -337,7 +338,7 @@ def redraw_grids(community: Community, geometries: dict[int, dict], *, actor) ->
     if outside:
         raise ValidationError(_("有 %(n)s 栋楼不在任何网格内，请检查边界是否留有空隙。") % {"n": len(outside)})
     layout = [(old_grids[pk], layout_polys[pk], owner.get(pk, [])) for pk in tree_order]
-    return _apply_layout(community, layout, old_grids, actor=actor, reason=_("网格边界调整"))
+    return _apply_layout(community, layout, old_grids, actor=actor, reason="网格边界调整")
 
 
 def _check_tiling(community: Community, layout) -> None:

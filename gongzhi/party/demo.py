@@ -382,19 +382,25 @@ class PartyLoader:
             buildings = [bid for c in b.compounds for bid in self.buildings[c.pk]]
             for chunk in _chunks(buildings, rng):
                 plans.append((b, chunk))
-        # a few groups over five buildings: merge two neighbouring runs of one branch into 6–7
-        mergeable = [
-            i
-            for i in range(len(plans) - 1)
-            if plans[i][0] is plans[i + 1][0] and 6 <= len(plans[i][1]) + len(plans[i + 1][1]) <= 7
-        ]
+
+        # a few groups over five buildings: merge two neighbouring runs of one branch into 6–7 (in a
+        # small district without such a pair, take 6–9 buildings and leave what is over 7 in a group)
+        def pairs(low: int, high: int) -> list[int]:
+            return [
+                i
+                for i in range(len(plans) - 1)
+                if plans[i][0] is plans[i + 1][0] and low <= len(plans[i][1]) + len(plans[i + 1][1]) <= high
+            ]
+
+        mergeable = pairs(6, 7) or pairs(6, 9)
         oversized = 0
         merged: set[int] = set()
         for i in sorted(rng.sample(mergeable, min(len(mergeable), _at_least_one(SHARE_OVERSIZED, len(plans))))):
             if i in merged or i + 1 in merged:
                 continue
-            plans[i] = (plans[i][0], plans[i][1] + plans[i + 1][1])
-            plans[i + 1] = (plans[i + 1][0], [])
+            joined = plans[i][1] + plans[i + 1][1]
+            plans[i] = (plans[i][0], joined[:7])  # at most seven: over five, not absurdly so
+            plans[i + 1] = (plans[i + 1][0], joined[7:])
             merged |= {i, i + 1}
             oversized += 1
         plans = [p for p in plans if p[1]]

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "gongzhi.cases",
     "gongzhi.open311",
     "gongzhi.grids",
+    "gongzhi.assessment",
+    "gongzhi.command",
     "gongzhi.demo",
 ]
 

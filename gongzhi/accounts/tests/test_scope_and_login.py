@@ -159,11 +159,13 @@ def test_me_api(tree):
         }
     ]
     assert data["permissions"] == [
+        "assessment.view",
         "care.change",
         "care.view",
         "cases.report",
         "cases.verify",
         "cases.view",
+        "grids.patrol",
         "party.view",
         "population.change",
         "population.reveal_phone",
