@@ -246,7 +246,7 @@ def _worker_rows(period, district, month: datetime.date, now: datetime.datetime,
     from gongzhi.cases.models import Case
     from gongzhi.cases.services import calendar as work_calendar
     from gongzhi.grids.choices import EntryKind, MemberKind
-    from gongzhi.grids.models import GridMember, Patrol
+    from gongzhi.grids.models import GridMember, Patrol, PatrolEntry
     from gongzhi.grids.patrols import MAX_PATROL, Walk, month_figures, patrol_standards
 
     start, end = month_window(month)
@@ -267,14 +267,23 @@ def _worker_rows(period, district, month: datetime.date, now: datetime.datetime,
     worker_ids = {m.user_id for m in members}
     grid_ids = {m.grid_id for m in members}
     walks: dict[int, list] = defaultdict(list)
-    patrols = (
-        Patrol.objects.filter(worker_id__in=worker_ids, started_at__gte=start - MAX_PATROL, started_at__lt=end)
+    window = {"started_at__gte": start - MAX_PATROL, "started_at__lt": end, "district": district}
+    # problems per patrol from the (few) problem entries, not a join of every patrol with its entries
+    problems = dict(
+        PatrolEntry.objects.filter(kind=EntryKind.PROBLEM, **{f"patrol__{k}": v for k, v in window.items()})
         .order_by()
-        .annotate(problems=Count("entries", filter=Q(entries__kind=EntryKind.PROBLEM)))
-        .values_list("worker_id", "started_at", "ended_at", "distance_m", "problems")
+        .values_list("patrol_id")
+        .annotate(n=Count("pk"))
     )
-    for worker_id, started, ended, distance, problems in patrols:
-        walks[worker_id].append(Walk(worker_id, started, ended, distance, problems))
+    patrols = (
+        Patrol.objects.filter(**window)
+        .order_by()
+        .values_list("pk", "worker_id", "started_at", "ended_at", "distance_m")
+        .iterator(chunk_size=5000)
+    )
+    for pk, worker_id, started, ended, distance in patrols:
+        if worker_id in worker_ids:
+            walks[worker_id].append(Walk(worker_id, started, ended, distance, problems.get(pk, 0)))
     standard = patrol_standards([district.pk])[district.pk]
     is_due = work_calendar().is_workday
     effective_now = min(now, end)
