@@ -45,6 +45,8 @@ DEFAULT_WEIGHTS = {
     "visits": 30,
     "in_grid": 30,
 }
+# the weights' names and the AssessmentConfig fields that hold them
+WEIGHT_FIELDS = {key: f"weight_{key}" for key in DEFAULT_WEIGHTS}
 BODY_RATES = {"response": "response_rate", "resolution": "resolution_rate", "satisfaction": "satisfaction_rate"}
 WORKER_RATES = {"patrol": "patrol_rate", "visits": "visit_rate", "in_grid": "in_grid_rate"}
 
@@ -57,10 +59,10 @@ def first_of_month(value: datetime.date) -> datetime.date:
 
 
 def month_window(month: datetime.date, tz: ZoneInfo = SHANGHAI) -> tuple[datetime.datetime, datetime.datetime]:
-    """[start, end) of a calendar month in local time."""
-    start = datetime.datetime(month.year, month.month, 1, tzinfo=tz)
-    end = datetime.datetime(month.year + (month.month == 12), month.month % 12 + 1, 1, tzinfo=tz)
-    return start, end
+    """[start, end) of a calendar month in local time (the patrol hours' own month bounds)."""
+    from gongzhi.grids.patrols import month_bounds
+
+    return month_bounds(month.year, month.month, tz)
 
 
 def last_day(month: datetime.date) -> datetime.date:
@@ -125,14 +127,7 @@ def weights_for(district_id: int) -> dict[str, int]:
     config = AssessmentConfig.objects.filter(district_id=district_id).first()
     if config is None:
         return dict(DEFAULT_WEIGHTS)
-    return {
-        "response": config.weight_response,
-        "resolution": config.weight_resolution,
-        "satisfaction": config.weight_satisfaction,
-        "patrol": config.weight_patrol,
-        "visits": config.weight_visits,
-        "in_grid": config.weight_in_grid,
-    }
+    return {key: getattr(config, field) for key, field in WEIGHT_FIELDS.items()}
 
 
 # --- computing a month ------------------------------------------------------------------------------
@@ -416,21 +411,13 @@ def close_month(period: AssessmentMonth, *, actor, now: datetime.datetime | None
 @transaction.atomic
 def set_weights(district, *, actor, **weights: int) -> AssessmentConfig:
     """Change a district's weights (each 0–100; each group must not be all zero)."""
-    fields = {
-        "response": "weight_response",
-        "resolution": "weight_resolution",
-        "satisfaction": "weight_satisfaction",
-        "patrol": "weight_patrol",
-        "visits": "weight_visits",
-        "in_grid": "weight_in_grid",
-    }
-    unknown = set(weights) - set(fields)
+    unknown = set(weights) - set(WEIGHT_FIELDS)
     if unknown:
         raise ValidationError(_("不能设置这些权重：%(names)s") % {"names": ", ".join(sorted(unknown))})
     config, created = AssessmentConfig.objects.select_for_update().get_or_create(district=district)
     before = None if created else serialize_object(config)
     for key, value in weights.items():
-        setattr(config, fields[key], value)
+        setattr(config, WEIGHT_FIELDS[key], value)
     config.full_clean()
     if not (config.weight_response + config.weight_resolution + config.weight_satisfaction):
         raise ValidationError(_("响应率、解决率、满意率的权重不能都为 0。"))

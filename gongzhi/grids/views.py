@@ -200,6 +200,13 @@ class StaffingView(GridHomeView):
         ctx = super(GridHomeView, self).get_context_data(**kwargs)
         node = chosen_node(self.request)
         checks = check_grids(grids_under(node, self.request.user), timezone.localdate())
+        standards: dict[int, int] = {}
+
+        def needed(district_id: int) -> int:  # one standard per district, not one query per grid
+            if district_id not in standards:
+                standards[district_id] = standard_for(district_id).part_time_workers
+            return standards[district_id]
+
         staffing_codes = {Failure.FULL_TIME, Failure.PARTY, Failure.PART_TIME}
         gaps = [c for c in checks if staffing_codes & set(c.failures)]
         shown = gaps if self.request.GET.get("all") != "1" else checks
@@ -216,7 +223,7 @@ class StaffingView(GridHomeView):
             gaps=len(gaps),
             total=len(checks),
             short_full_time=sum(1 for c in gaps if Failure.FULL_TIME in c.failures),
-            short_part_time=sum(max(0, standard_for(c.grid.district_id).part_time_workers - c.part_time) for c in gaps),
+            short_part_time=sum(max(0, needed(c.grid.district_id) - c.part_time) for c in gaps),
         )
         return ctx
 
