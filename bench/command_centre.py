@@ -14,7 +14,8 @@ missing, the script creates it: drops and recreates the database, then runs `man
 and `manage.py load_demo --city` as child processes (the load's per-step timings are echoed, its
 wall time, peak memory and row counts recorded; about 10–20 minutes on a 2-core machine).
 
-Then, in this process (gongzhi.settings.dev with DEBUG=False, ALLOWED_HOSTS += testserver):
+Then, in this process (gongzhi.settings.dev with DEBUG=False, ALLOWED_HOSTS += testserver; start-up
+settled with `gongzhi.core.runtime.settle_startup()` as the server's gongzhi/asgi.py does):
 
 1. The command centre's data endpoints through Django's test Client in-process (no network; the
    full middleware + view + serializer stack; users logged in with force_login):
@@ -276,9 +277,11 @@ def run_bench(opts, state: dict | None, label: str) -> int:
     from django.utils import timezone
 
     from gongzhi.cases.models import Case, CaseEvent, Dispatch
+    from gongzhi.core.runtime import settle_startup
 
     overrides = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=opts.debug)
     overrides.enable()
+    settle_startup()  # as gongzhi/asgi.py does when the server starts
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         engine = f"PostgreSQL {cursor.fetchone()[0]}"

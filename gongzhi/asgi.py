@@ -14,6 +14,7 @@ from django.urls import path  # noqa: E402
 
 from gongzhi.cases.consumers import CaseFeedConsumer  # noqa: E402
 from gongzhi.core.consumers import NotificationConsumer  # noqa: E402
+from gongzhi.core.runtime import settle_startup  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi()),
@@ -26,3 +27,5 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+settle_startup()

@@ -199,6 +199,13 @@ def in_sla_class(queryset: QuerySet[Case], key: str, now: datetime.datetime) -> 
     )
 
 
+def count_rows(condition: Q | None = None) -> Count:
+    """COUNT(*) (with a condition: COUNT(state) FILTER, state being never null): counts that read
+    only columns the covering (district|street, reported_at|closed_at) indexes carry, so PostgreSQL
+    answers them from the index alone (COUNT(id) would visit the table for the id)."""
+    return Count("*") if condition is None else Count("state", filter=condition)
+
+
 def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
@@ -211,9 +218,9 @@ def summary(user, node, *, now: datetime.datetime) -> dict:
     day, start, end = local_day(now)
     cases = node_cases(user, node).order_by()
     today = cases.filter(reported_at__gte=start, reported_at__lt=end).aggregate(
-        intake=Count("pk"),
-        within=Count("pk", filter=dispatched_within_q()),
-        judged=Count("pk", filter=dispatch_judged_q(now)),
+        intake=count_rows(),
+        within=count_rows(dispatched_within_q()),
+        judged=count_rows(dispatch_judged_q(now)),
     )
     current = cases.filter(state__in=OPEN_STATES).aggregate(
         open=Count("pk"),
@@ -395,7 +402,7 @@ def map_data(
 
 def _by_day(qs: QuerySet, field: str) -> dict[datetime.date, int]:
     rows = qs.annotate(command_day=TruncDate(field, tzinfo=tz())).order_by().values_list("command_day")
-    return dict(rows.annotate(n=Count("pk")))
+    return dict(rows.annotate(n=count_rows()))
 
 
 def charts(user, node, *, now: datetime.datetime, days: int = DEFAULT_DAYS) -> dict:
@@ -413,7 +420,7 @@ def charts(user, node, *, now: datetime.datetime, days: int = DEFAULT_DAYS) -> d
     groups = (
         window.order_by()
         .values("category", "channel", f"{child}_id")
-        .annotate(n=Count("pk"), closed=Count("pk", filter=Q(state=State.CLOSED)))
+        .annotate(n=count_rows(), closed=count_rows(Q(state=State.CLOSED)))
     )
     tallies: dict[str, dict[Any, list[int]]] = {"category": {}, "channel": {}, child: {}}
     for row in groups:
