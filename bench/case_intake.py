@@ -8,6 +8,7 @@ and notified: the whole intake path of `cases.services.report_case`.
     .venv/bin/python bench/case_intake.py --keep               # leave the database (and reuse it: --reuse)
     .venv/bin/python bench/case_intake.py --profile 300        # also profile report_case in-process
     .venv/bin/python bench/case_intake.py --reuse --db-pool 0  # serve without the connection pool
+    .venv/bin/python bench/case_intake.py --reuse --server uvicorn --redis-url ''   # as `make run` serves
 
 Steps (the database is its own: created, and dropped at the end unless --keep):
 
@@ -20,13 +21,14 @@ Steps (the database is its own: created, and dropped at the end unless --keep):
    request bodies: a text of the classifier's held-out corpus (spoken-style Chinese), a random point
    inside the worker's grid, half with a typed address ("<compound>3幢") and half with the
    reporter's name and mobile (→ an SMS through the log backend), priorities 88 % normal.
-3. uvicorn gongzhi.asgi:application --workers 2 with gongzhi.settings.prod (DEBUG off; secret,
-   field key and hosts from the environment, as deploy/gongzhi.env.example), access log off,
-   GONGZHI_DB_CONN_MAX_AGE=0 as deployed. --db-pool N serves with Django's PostgreSQL connection
-   pool instead (OPTIONS["pool"], N per worker; needs the psycopg-pool package); --conn-max-age > 0
-   shows why the deployment keeps 0 (under ASGI each request runs in its own thread, so persistent
-   connections pile up until PostgreSQL refuses more). uvicorn uses httptools/uvloop when they are
-   importable; the first line says which.
+3. The server as deploy/gongzhi-web.service runs it: granian --interface wsgi gongzhi.wsgi:application
+   --workers 2 --blocking-threads 2 (--server uvicorn: the ASGI application under uvicorn, as
+   `make run` serves it; --server granian-asgi), with gongzhi.settings.prod (DEBUG off; secret, field
+   key and hosts from the environment, as deploy/gongzhi.env.example), the Redis channel layer
+   (--redis-url; '' for the in-memory one), GONGZHI_DB_CONN_MAX_AGE=0 and Django's connection pool
+   (--db-pool N per worker, default 8; 0 = none). --conn-max-age > 0 under uvicorn shows why the
+   deployment keeps 0 there (under ASGI each request runs in its own thread, so persistent
+   connections pile up until PostgreSQL refuses more).
 4. Warm-up (untimed), then two timed runs, each --cases requests:
    - throughput: --connections clients in a closed loop (each sends its next case as soon as the
      previous answer arrives): the most cases/s the server sustains, and its latencies then;
@@ -74,6 +76,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))
+GRANIAN = str(Path(sys.executable).with_name("granian"))
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/gongzhi_bench_intake"
 TARGET_RATE = 200.0  # cases/s
 TARGET_P99_MS = 200.0
@@ -660,6 +663,26 @@ def summarise(label: str, result: Result, expected: int) -> dict:
     return row
 
 
+def server_command(opts, host: str, port: int) -> list[str]:
+    """The web server under test: uvicorn (ASGI, as deployed by default) or granian (ASGI or WSGI)."""
+    if opts.server == "uvicorn":
+        return [UVICORN, "gongzhi.asgi:application", "--host", host, "--port", str(port), "--workers",
+                str(opts.workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    interface = opts.server.removeprefix("granian-")
+    app = "gongzhi.wsgi:application" if interface == "wsgi" else "gongzhi.asgi:application"
+    command = [GRANIAN, "--interface", interface, "--host", host, "--port", str(port), "--workers", str(opts.workers),
+               "--log-level", "warning", "--no-ws"]  # fmt: skip
+    if interface == "wsgi":
+        command += ["--blocking-threads", str(opts.threads)]
+    else:
+        command += ["--no-lifespan"] if "--no-lifespan" in granian_help() else []
+    return [*command, app]
+
+
+def granian_help() -> str:
+    return subprocess.run([GRANIAN, "--help"], capture_output=True, text=True).stdout
+
+
 def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -699,7 +722,21 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=3000, help="cases per timed run (default %(default)s)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent clients (default %(default)s)")
     parser.add_argument("--rate", type=float, default=TARGET_RATE, help="open-loop rate, cases/s (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn --workers (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (default %(default)s)")
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "granian-asgi", "granian-wsgi"],
+        default="granian-wsgi",
+        help="the web server (default %(default)s, as deploy/gongzhi-web.service: gongzhi.wsgi; uvicorn: gongzhi.asgi)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="granian-wsgi: threads per worker (default %(default)s, as deployed)"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("GONGZHI_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="the server's channel layer (GONGZHI_REDIS_URL; default %(default)s, as deployed; '' = in-memory)",
+    )
     parser.add_argument("--warmup", type=int, default=200, help="untimed requests first (default %(default)s)")
     parser.add_argument(
         "--conn-max-age",
@@ -751,6 +788,10 @@ def main() -> int:
         "GONGZHI_INSECURE_COOKIES": "1",
         "GONGZHI_DB_CONN_MAX_AGE": str(opts.conn_max_age),
     }
+    if opts.redis_url:
+        server_env["GONGZHI_REDIS_URL"] = opts.redis_url
+    else:
+        server_env.pop("GONGZHI_REDIS_URL", None)
     # the production settings' connection pool (GONGZHI_DB_POOL_SIZE per worker; 0 = none)
     server_env["GONGZHI_DB_POOL_SIZE"] = str(opts.db_pool)
     # uvicorn picks httptools and uvloop when they are installed (uvicorn[standard]), else h11 and asyncio
@@ -758,9 +799,15 @@ def main() -> int:
         mod: subprocess.run([PYTHON, "-c", f"import {mod}"], env=server_env, capture_output=True).returncode == 0
         for mod in ("httptools", "uvloop")
     }
-    server_stack = (
-        f"http {'httptools' if fast['httptools'] else 'h11'}, loop {'uvloop' if fast['uvloop'] else 'asyncio'}"
-    )
+    if opts.server == "uvicorn":
+        server_stack = (
+            f"http {'httptools' if fast['httptools'] else 'h11'}, loop {'uvloop' if fast['uvloop'] else 'asyncio'}"
+        )
+    elif opts.server == "granian-wsgi":
+        server_stack = f"http in Rust, {opts.threads} threads per worker"
+    else:
+        server_stack = "http in Rust, asyncio loop"
+    server_stack += f", channel layer {'Redis' if opts.redis_url else 'in-memory'}"
     load1 = os.getloadavg()[0]
     print(
         f"== case intake benchmark: PostgreSQL, code {git_revision()}, {os.cpu_count()} CPUs, load average {load1:.2f}"
@@ -826,15 +873,12 @@ def run(opts, url, state, dev_env, server_env, host, port, var_dir, load1, serve
         payloads[opts.warmup + opts.cases :],
     )
     with open(var_dir / "uvicorn.log", "w") as log:
-        server = subprocess.Popen(
-            [UVICORN, "gongzhi.asgi:application", "--host", host, "--port", str(port), "--workers",
-             str(opts.workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        server = subprocess.Popen(server_command(opts, host, port), cwd=ROOT, env=server_env, stdout=log,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
         try:
             wait_for_port(host, port, server)
             print(
-                f"-- uvicorn --workers {opts.workers} on {host}:{port} ({server_env['DJANGO_SETTINGS_MODULE']}, "
+                f"-- {opts.server} --workers {opts.workers} on {host}:{port} ({server_env['DJANGO_SETTINGS_MODULE']}, "
                 f"CONN_MAX_AGE={opts.conn_max_age}, pool {opts.db_pool or 'none'}, {server_stack});"
                 f" warm-up {opts.warmup} requests",
                 flush=True,

@@ -13,7 +13,7 @@ from gongzhi.cases.models import Case, HandlingBody
 from gongzhi.core.sms import MemoryBackend
 from gongzhi.territory.models import Building
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PASSWORD = "Gongzhi@2026"  # noqa: S105 - the published demo password
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

@@ -27,7 +27,7 @@ from gongzhi.cases.choices import BodyKind
 from gongzhi.cases.models import Case, HandlingBody
 from gongzhi.territory.models import Building, Street
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PASSWORD = "Gongzhi@2026"  # noqa: S105 - the published demo password
 DESKTOP = {"width": 1440, "height": 900}
 TEXT = "小区东门口的井盖松动了，踩上去晃得厉害，晚上有老人经过很危险，请尽快处理"

@@ -15,7 +15,7 @@ from gongzhi.demo.plan import to_lonlat
 from gongzhi.grids.tests.test_map import build_map_territory
 from gongzhi.territory.models import Building, Grid
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 # the fills of the 5 classes (static/js/grid-map.js)
 COUNTS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]

@@ -13,7 +13,7 @@ from gongzhi.core.testing.tree import user_with
 from gongzhi.demo.plan import to_lonlat
 from gongzhi.grids.models import Patrol, PatrolEntry
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "x-Passw0rd!"  # noqa: S105 - the test users' password (core.testing.tree)
 NOTE = "3幢楼道堆放的纸箱已请住户清理"

@@ -4,8 +4,6 @@ through the services reaches the subscribers of its street and district after co
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -15,6 +13,7 @@ from gongzhi.asgi import application
 from gongzhi.cases import services
 from gongzhi.cases.choices import Category, Channel
 from gongzhi.cases.notify import district_group, street_group
+from gongzhi.core.tests.aio import run
 
 from .conftest import NOW
 
@@ -85,7 +84,7 @@ def test_subscribe_checks_the_node_scope(centre):
         assert connected and await desk.receive_json_from() == {"type": "hello", "streets": [tree.a.street.pk]}
         await desk.disconnect()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_district_hears_every_street_and_community_only_its_own(centre):
@@ -107,7 +106,7 @@ def test_district_hears_every_street_and_community_only_its_own(centre):
         await district.disconnect()
         await community.disconnect()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_reported_case_reaches_its_street_and_district_after_commit(centre):
@@ -144,4 +143,4 @@ def test_a_reported_case_reaches_its_street_and_district_after_commit(centre):
         for communicator in (street, district, other):
             await communicator.disconnect()
 
-    asyncio.run(scenario())
+    run(scenario())

@@ -6,8 +6,12 @@ from channels.testing import WebsocketCommunicator
 
 from gongzhi.asgi import application
 from gongzhi.core.consumers import user_group
+from gongzhi.core.tests.aio import run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# committed writes (the socket reads in another thread); serialized_rollback as every transactional test
+# here: its flush then leaves the rows the migrations load to be restored, not recreated (a mix of the
+# two kinds fails the next serialized test with a duplicate content type)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 async def _session_cookie(user):
@@ -19,7 +23,6 @@ async def _session_cookie(user):
 
 
 def test_socket_requires_login_and_delivers(django_user_model):
-    import asyncio
 
     from channels.layers import get_channel_layer
 
@@ -46,4 +49,4 @@ def test_socket_requires_login_and_delivers(django_user_model):
         assert await socket.receive_json_from() == {"type": "case", "id": 7}
         await socket.disconnect()
 
-    asyncio.run(scenario())
+    run(scenario())
