@@ -221,13 +221,41 @@ def resolve_address(address: str) -> Location | None:
     hits = sorted(((len(name), pk) for pk, name in names if name and name in text), reverse=True)
     if not hits:
         return None
-    compound = Compound.objects.select_related("grid").get(pk=hits[0][1])
-    rest = text.split(compound.name, 1)[1]
-    for building in compound.buildings.all():
+    compound, buildings = _compound_place(hits[0][1])
+    rest = text.split(compound.name, 1)[1] if compound.name in text else text
+    for building in buildings:
         name = building.name.replace(" ", "")
         if name and (rest.startswith(name) or name in rest):
-            return Location(building.grid, building, compound, building.lon, building.lat)
-    return Location(compound.grid, None, compound, compound.centroid_lon, compound.centroid_lat)
+            return Location(grid_stub(building.grid_id), building, compound, building.lon, building.lat)
+    return Location(grid_stub(compound.grid_id), None, compound, compound.centroid_lon, compound.centroid_lat)
+
+
+# the columns of a compound and of its buildings that placing a case reads (routing reads the
+# compound's property management and owners' organisation); the others load on access
+COMPOUND_PLACE_FIELDS = ("id", "name", "grid_id", "centroid_lon", "centroid_lat", "property_management",
+                         "owners_organisation")  # fmt: skip
+BUILDING_PLACE_FIELDS = ("id", "name", "compound_id", "grid_id", "lon", "lat")
+
+
+def _compound_place(compound_id: int) -> tuple[Compound, list[Building]]:
+    """A compound and its buildings as placing a case needs them, from the configuration cache
+    (no query once cached): fresh instances on every call, built from the cached rows."""
+    compound_fields = _model_order(Compound, COMPOUND_PLACE_FIELDS)
+    building_fields = _model_order(Building, BUILDING_PLACE_FIELDS)
+
+    def build():
+        row = Compound.objects.filter(pk=compound_id).values_list(*compound_fields).get()
+        rows = list(Building.objects.filter(compound_id=compound_id).order_by("code").values_list(*building_fields))
+        return row, rows
+
+    row, rows = _cached(f"compound_place:{compound_id}", build)
+    compound = Compound.from_db("default", compound_fields, row)
+    return compound, [Building.from_db("default", building_fields, r) for r in rows]
+
+
+def _model_order(model, names: tuple[str, ...]) -> list[str]:
+    """`names` in the order of the model's columns (the order Model.from_db expects values in)."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname in names]
 
 
 BUILDING_METRES = 30.0
@@ -277,10 +305,10 @@ def place_at(grid_id: int, lon: float, lat: float) -> tuple[Compound | None, Bui
     for compound_id, shape in _compound_shapes(grid_id):
         if not shape.covers(point):
             continue
-        compound = Compound.objects.get(pk=compound_id)
+        compound, buildings = _compound_place(compound_id)
         best, best_m = None, BUILDING_METRES
         cos = math.cos(math.radians(lat))
-        for building in compound.buildings.all():
+        for building in buildings:
             metres = math.hypot((building.lon - lon) * 111_320 * cos, (building.lat - lat) * 110_574)
             if metres <= best_m:
                 best, best_m = building, metres

@@ -75,6 +75,25 @@ def test_intake_uses_the_classifier_when_no_category_is_given(desk, make_case):
     assert case.suggestions[0]["score"] >= case.suggestions[1]["score"] >= case.suggestions[2]["score"]
 
 
+def test_an_address_is_placed_from_the_cache_and_an_edit_reaches_it(desk, django_assert_num_queries):
+    """Placing by address or GPS reads a compound and its buildings once; later intakes read them
+    from the configuration cache, which a saved building drops (its new name is found at once)."""
+    services.clear_caches()
+    first = services.resolve_address("测试1花园1幢3单元502室")
+    assert (first.building.pk, first.compound.pk, first.grid.pk) == (
+        desk.tree.a.building.pk, desk.tree.a.compound.pk, desk.tree.a.grid.pk,
+    )  # fmt: skip
+    with django_assert_num_queries(0):
+        again = services.resolve_address("测试1花园1幢3单元502室")
+    assert again.building.pk == desk.tree.a.building.pk
+    assert again.compound.property_management == desk.tree.a.compound.property_management
+    building = desk.tree.a.building
+    building.name = "9幢"
+    building.save()
+    assert services.resolve_address("测试1花园1幢3单元502室").building is None
+    assert services.resolve_address("测试1花园9幢").building.pk == building.pk
+
+
 def test_location_from_point_address_and_errors(desk, make_case):
     lon, lat = to_lonlat(0.5, 0.5)
     assert make_case(lon=lon, lat=lat, category="sanitation").grid == desk.tree.a.grid
