@@ -78,8 +78,11 @@ class ScorecardView(AssessmentBase):
         period = parse_period(self.request.GET.get("month"))
         if period is not None and period.month is not None:
             return period.first_day
-        latest = AssessmentMonth.objects.filter(district=self.district).order_by("-month").first()
-        return latest.month if latest else timezone.localdate().replace(day=1)
+        # the latest complete month computed (the running month is one click away in the month list)
+        current = timezone.localdate().replace(day=1)
+        months = AssessmentMonth.objects.filter(district=self.district).order_by("-month")
+        latest = months.filter(month__lt=current).first() or months.first()
+        return latest.month if latest else current
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -239,13 +242,19 @@ class RankingView(AssessmentBase):
 
 
 def default_period(district_id: int, periods: list[Period]) -> Period | None:
-    """The latest month with figures (a month just begun has none yet), else the latest period."""
+    """The latest complete month with figures (the board is read for a month that has ended: the
+    running month has only its first days), else the latest month with figures, else the latest
+    period."""
     with_rows = set(
         AssessmentMonth.objects.filter(district_id=district_id, areas__isnull=False).values_list("month", flat=True)
     )
-    for p in periods:
-        if p.month is not None and p.first_day in with_rows:
+    current = timezone.localdate().replace(day=1)
+    months = [p for p in periods if p.month is not None and p.first_day in with_rows]
+    for p in months:
+        if p.first_day < current:
             return p
+    if months:
+        return months[0]
     return periods[0] if periods else None
 
 

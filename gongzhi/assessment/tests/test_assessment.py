@@ -338,3 +338,33 @@ def test_pages(desk, month):
     c.force_login(desk.resident)
     assert c.get("/assessment/").status_code == 403
     assert c.get("/assessment/ranking/").status_code == 403
+
+
+def test_the_board_and_the_scorecards_open_on_the_last_complete_month(tree, monkeypatch):
+    """On 2 December the board shows November (with its full figures), not the two days of December;
+    the running month stays one choice away, and is the default only while no earlier month exists."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from gongzhi.assessment import views
+    from gongzhi.core.testing.tree import user_with
+
+    a = tree.a.community
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2026, 12, 2))
+    december = AssessmentMonth.objects.create(
+        district=tree.district, month=datetime.date(2026, 12, 1), weights=services.DEFAULT_WEIGHTS
+    )
+    _area(december, a.pk, a.name, street_id=a.street_id, dispatches=1, responded=1, rated=0, solved=0, satisfied=0)
+    periods = views.available_periods(tree.district.pk)
+    assert views.default_period(tree.district.pk, periods).key == "2026-12"  # no complete month yet
+    november = AssessmentMonth.objects.create(
+        district=tree.district, month=datetime.date(2026, 11, 1), weights=services.DEFAULT_WEIGHTS
+    )
+    _area(november, a.pk, a.name, street_id=a.street_id, dispatches=9, responded=9, rated=9, solved=9, satisfied=9)
+    periods = views.available_periods(tree.district.pk)
+    assert views.default_period(tree.district.pk, periods).key == "2026-11"
+    c = Client()
+    c.force_login(user_with(Role.DISTRICT_ADMIN, tree.district, "district-admin"))
+    assert c.get("/assessment/ranking/").context["period"].key == "2026-11"
+    assert c.get("/assessment/").context["month"] == datetime.date(2026, 11, 1)
+    assert c.get("/assessment/ranking/?period=2026-12").context["period"].key == "2026-12"
