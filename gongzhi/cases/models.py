@@ -234,15 +234,35 @@ class Case(TimeStampedModel):
     lon = models.FloatField(_("经度"), null=True, blank=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     # where it is (事在格中): the grid is required, the rest copied from it by the services
-    grid = models.ForeignKey("territory.Grid", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="cases")
+    # no single-column indexes on these (db_index=False): the (node, state) and (node, time) indexes
+    # of Meta.indexes begin with the same column and serve every lookup by it, and every intake
+    # would pay for updating both
+    grid = models.ForeignKey(
+        "territory.Grid", verbose_name=_("网格"), on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     community = models.ForeignKey(
-        "territory.Community", verbose_name=_("社区"), on_delete=models.PROTECT, related_name="cases", editable=False
+        "territory.Community",
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        editable=False,
+        db_index=False,
     )
     street = models.ForeignKey(
-        "territory.Street", verbose_name=_("街道"), on_delete=models.PROTECT, related_name="cases", editable=False
+        "territory.Street",
+        verbose_name=_("街道"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        editable=False,
+        db_index=False,
     )
     district = models.ForeignKey(
-        "territory.District", verbose_name=_("区"), on_delete=models.PROTECT, related_name="cases", editable=False
+        "territory.District",
+        verbose_name=_("区"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        editable=False,
+        db_index=False,
     )
     compound = models.ForeignKey(
         "territory.Compound",
@@ -310,6 +330,7 @@ class Case(TimeStampedModel):
         null=True,
         blank=True,
         related_name="cases",
+        db_index=False,  # (body, state) in Meta.indexes serves it
     )
     merged_into = models.ForeignKey(
         "self", verbose_name=_("并入事项"), on_delete=models.PROTECT, null=True, blank=True, related_name="merged"
