@@ -20,6 +20,10 @@ Pure: plain data in, plain data out; no database. The method:
 4. **Grids.** A grid's polygon is the union of its units' cells; cells of one grid that touch
    nothing else of it are moved to a neighbouring grid with room (contiguity repair). Shared
    edges are simplified together (coverage simplification), so neighbours still tile.
+5. **Search.** Region growing from many directions is tried too; the best divisions are
+   polished by ejection chains (``_Search``), and one still above the bound is squeezed
+   (``_Squeeze``): a light grid is dissolved into its neighbours, which may overflow, and
+   simulated annealing moves and swaps units between touching grids until every grid fits.
 
 Limits are met by construction (every leaf of the bisection has load ≤ 1); a building that
 alone holds more households than the limit is the only exception and is reported.
@@ -54,6 +58,12 @@ EXTRA_ATTEMPTS = 24
 POLISHED = 12
 # How many units on a grid's edge an ejection chain considers passing on, per step.
 MAX_EJECT_CANDIDATES = 6
+# A division still above the bound then gets one grid fewer, again and again: one of its
+# SQUEEZE_VICTIMS lightest grids is dissolved into its neighbours, which may overflow, and
+# simulated annealing (SQUEEZE_STEPS proposed moves, seeded) moves and swaps units between
+# touching grids until every grid fits again.
+SQUEEZE_VICTIMS = 2
+SQUEEZE_STEPS = 20000
 ANGLES = tuple(float(a) for a in range(0, 360, 15))
 
 
@@ -374,6 +384,19 @@ def divide(
         search.improve(lb)
         return search.groups()
 
+    def squeeze(groups: list[list[int]]) -> list[list[int]] | None:
+        """One grid fewer, or None: the lightest grids dissolved in turn, the rest annealed."""
+
+        def load(g: list[int]) -> float:
+            return float(units.households[g].sum()) / limits.max_households + float(units.area[g].sum()) / area_cap
+
+        lightest = sorted(range(len(groups)), key=lambda i: (load(groups[i]), i))
+        for victim in lightest[:SQUEEZE_VICTIMS]:
+            search = _Squeeze(groups, units, graph, limits, area_cap, random.Random(victim * 31 + len(groups)))
+            if search.dissolve(victim) and search.anneal(SQUEEZE_STEPS):
+                return search.groups()
+        return None
+
     # cheap constructions from every direction; the few best are then polished (ejection chains)
     found = []
     for angle, method, jitter in plan:
@@ -397,6 +420,13 @@ def divide(
         polished = polish(construct(angle, method, jitter))
         if len(polished) < len(best):
             best = polished
+    # one grid fewer while the bound allows: dissolve a light grid, then anneal its neighbours
+    # (not with a building over the limit: its grid overflows whatever the search does)
+    while len(best) > lb and not oversized:
+        fewer = squeeze(best)
+        if fewer is None:
+            break
+        best = fewer
     unit_of_group = best
     raw = [shapely.union_all(outer_cells[[s for u in g for s in units.sites[u]]]) for g in unit_of_group]
     points_of = [
@@ -690,6 +720,120 @@ class _Search:
 
     def groups(self) -> list[list[int]]:
         return [sorted(m) for m in self.members.values() if m]
+
+
+class _Squeeze(_Search):
+    """One grid fewer: dissolve a grid into its neighbours, letting them overflow, then anneal
+    (move units between touching grids, or swap two touching units) until every grid fits again.
+    """
+
+    OVERFLOW_WEIGHT = 100.0
+
+    def __init__(self, groups, units, graph, limits, area_cap, rng: random.Random):
+        super().__init__(groups, units, graph, limits, area_cap)
+        self.rng = rng
+        # units over half a limit: no two of them can ever share a grid
+        self.big = (units.households > limits.max_households / 2) | (units.area > area_cap / 2)
+
+    def cost(self, hh: float, area: float) -> float:
+        lh, la = hh / self.limits.max_households, area / self.area_cap
+        over = max(0.0, lh - 1.0) + max(0.0, la - 1.0)
+        return self.OVERFLOW_WEIGHT * over + lh * lh + la * la
+
+    def overflow(self) -> float:
+        return sum(
+            max(0.0, self.hh[g] - self.limits.max_households) / self.limits.max_households
+            + max(0.0, self.area[g] - self.area_cap) / self.area_cap
+            for g in self.members
+        )
+
+    def dissolve(self, victim: int) -> bool:
+        """Hand every unit of `victim` to a touching grid (the cheapest), from its edge inwards;
+        False when some cannot reach another grid (an island)."""
+        pending = set(self.members[victim])
+        while pending:
+            before = len(pending)
+            for u in sorted(pending):
+                targets = self.neighbour_groups(u) - {victim}
+                if not targets:
+                    continue
+                h, a = self.units.households[u], self.units.area[u]
+                t = min(
+                    sorted(targets),
+                    key=lambda t: (
+                        bool(self.big[u]) and any(self.big[x] for x in self.members[t]),
+                        self.cost(self.hh[t] + h, self.area[t] + a) - self.cost(self.hh[t], self.area[t]),
+                    ),
+                )
+                self.move(u, t)
+                pending.discard(u)
+            if len(pending) == before:
+                return False
+        return True
+
+    def anneal(self, steps: int, t_start: float = 0.05, t_end: float = 0.002) -> bool:
+        """Simulated annealing on the overflow: a unit on an edge goes to a touching grid, or two
+        touching units of different grids change places."""
+        H, A = self.limits.max_households, self.area_cap
+        units, rng, owner, members = self.units, self.rng, self.owner, self.members
+        hh_u, area_u = units.households, units.area
+        n = len(hh_u)
+
+        def over(h: float, a: float) -> float:
+            return max(0.0, h / H - 1.0) + max(0.0, a / A - 1.0)
+
+        def connected(g: int, without: int, plus: int) -> bool:
+            rest = (members[g] - {without}) | {plus}
+            return len(self.components(rest)) == 1
+
+        # no move puts two big units together
+        big = self.big
+        bigs: dict[int, int] = defaultdict(int)
+        for x in np.flatnonzero(big):
+            bigs[owner[int(x)]] += 1
+
+        total = self.overflow()
+        ratio = (t_end / t_start) ** (1.0 / max(1, steps))
+        temp = t_start
+        for _ in range(steps):
+            if total <= 1e-12:
+                return True
+            temp *= ratio
+            u = rng.randrange(n)
+            g = owner[u]
+            others = [w for w in self.graph[u] if owner[w] != g]
+            if not others:
+                continue
+            w = others[rng.randrange(len(others))]
+            t = owner[w]
+            swap = rng.random() < 0.5
+            gain = int(big[u]) - (int(big[w]) if swap else 0)
+            if (gain > 0 and bigs[t] + gain > 1) or (gain < 0 and bigs[g] - gain > 1):
+                continue
+            dh, da = hh_u[u] - (hh_u[w] if swap else 0.0), area_u[u] - (area_u[w] if swap else 0.0)
+            delta = (
+                over(self.hh[g] - dh, self.area[g] - da)
+                + over(self.hh[t] + dh, self.area[t] + da)
+                - over(self.hh[g], self.area[g])
+                - over(self.hh[t], self.area[t])
+            )
+            if delta > 0 and rng.random() >= math.exp(-delta / temp):
+                continue
+            if swap:
+                if not (connected(g, u, w) and connected(t, w, u)):
+                    continue
+                members[g].add(w)  # first, so that neither grid is ever empty
+                members[t].add(u)
+                self.move(u, t)
+                self.move(w, g)
+            else:
+                if len(members[g]) == 1 or not self.connected_without(g, u):
+                    continue
+                self.move(u, t)
+            bigs[g] -= gain
+            bigs[t] += gain
+            total += delta
+        return self.overflow() <= 1e-12
 
 
 def _largest_or_whole(poly: shapely.Geometry) -> shapely.Geometry:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 import shapely
 
 from gongzhi.demo.plan import rect_geojson, to_lonlat
-from gongzhi.grids.division import BuildingIn, CompoundIn, Limits, divide, lower_bound
+from gongzhi.grids.division import BuildingIn, CompoundIn, Limits, _Squeeze, _Units, divide, lower_bound
 from gongzhi.territory import geometry
 
 
@@ -146,3 +147,26 @@ def test_lower_bound():
     assert lower_bound(300, 1.0, Limits()) == 2
     assert lower_bound(9_200, 2.28, Limits()) == 31
     assert lower_bound(100, 1.01, Limits(0.5, 300)) == 3
+
+
+def test_squeeze_takes_a_grid_away_by_moving_units_along():
+    """Units 100-200-100-200 in a row, grouped [0] [1 2] [3]: no two neighbouring grids fit together,
+    but dissolving [0] into [1 2] and passing 2 on to [3] leaves two full grids."""
+    n = 4
+    units = _Units(
+        households=np.array([100.0, 200.0, 100.0, 200.0]),
+        area=np.full(n, 1000.0),
+        cx=np.arange(n, dtype=float),
+        cy=np.zeros(n),
+        minx=np.arange(n, dtype=float),
+        miny=np.zeros(n),
+        maxx=np.arange(n, dtype=float) + 1,
+        maxy=np.ones(n),
+        sites=[[i] for i in range(n)],
+    )
+    graph = [{1}, {0, 2}, {1, 3}, {2}]
+    search = _Squeeze([[0], [1, 2], [3]], units, graph, Limits(0.5, 300), 0.5e6, random.Random(1))
+
+    assert search.dissolve(0)
+    assert search.anneal(2000)
+    assert sorted(search.groups()) == [[0, 1], [2, 3]]
