@@ -595,3 +595,34 @@ def test_request_suspension_then_the_centre_suspends(desk, make_case, clock):
         SlaState.STOPPED,
     )
     assert CaseEvent.objects.filter(case=case).count() == 6  # report, register, dispatch, accept, request, suspend
+
+
+def test_serializer_fields_built_once_are_each_instances_own():
+    """BuiltOnceMixin: every instance gets its own bound fields (a leaf field shallow-copied, a field
+    holding other fields deep-copied with its children bound to the copy), never the class's."""
+    from gongzhi.cases.api import serializers as s
+
+    one, two = s.CaseCreateSerializer(context={"n": 1}), s.CaseCreateSerializer(context={"n": 2})
+    assert one.fields and two.fields
+    built = s.CaseCreateSerializer._built_fields
+    for name in ("description", "priority", "building", "photos"):
+        first, second = one.fields[name], two.fields[name]
+        assert first is not second and first is not built[name]
+        assert (first.parent, second.parent) == (one, two)
+        assert (first.context, second.context) == ({"n": 1}, {"n": 2})
+    assert one.fields["photos"].child is not two.fields["photos"].child
+    assert one.fields["photos"].child.parent is one.fields["photos"]
+    assert one.fields["photos"].child.context == {"n": 1}
+    # a nested serializer sees its own instance's context
+
+    class Inner(s.serializers.Serializer):
+        x = s.serializers.CharField()
+
+    class Outer(s.BuiltOnceMixin, s.serializers.Serializer):
+        items = Inner(many=True)
+        name = s.serializers.CharField()
+
+    a, b = Outer(context={"who": "a"}), Outer(context={"who": "b"})
+    assert a.fields["items"].child.context == {"who": "a"} and b.fields["items"].child.context == {"who": "b"}
+    assert a.fields["items"] is not b.fields["items"] and a.fields["name"].parent is a
+    assert Outer({"items": [{"x": "1"}], "name": "n"}).data == {"items": [{"x": "1"}], "name": "n"}
