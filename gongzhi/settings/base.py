@@ -63,7 +63,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "gongzhi.urls"
 ASGI_APPLICATION = "gongzhi.asgi.application"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "gongzhi.wsgi.application"
 
 TEMPLATES = [
     {
