@@ -519,9 +519,11 @@ def _apply_layout(community: Community, layout, old_grids: dict[int, Grid], *, a
 
 
 def _clear_caches() -> None:
+    """Drop the intake's configuration caches (grids, compounds, buildings) now and again after
+    commit, so that a request of another thread cannot cache the rows as they were before it."""
     try:
         from gongzhi.cases import cache
-
-        cache.clear()
-    except (ImportError, AttributeError):
-        pass
+    except ImportError:
+        return
+    cache.clear()
+    transaction.on_commit(cache.clear)
