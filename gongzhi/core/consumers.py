@@ -50,14 +50,16 @@ class _Publisher:
     one batch after another (in the order they were handed over), so that a request thread hands
     over its batch and goes on. (`async_to_sync` from a plain thread — a WSGI server's, the task
     worker's — would start a new thread and a new event loop for every push: about a millisecond
-    of CPU and a thread per request.) Started on first use, and again in a forked child; at exit
-    the process waits (up to 5 s) for what it handed over."""
+    of CPU and a thread per request.) Started on first use, and again in a forked child or if its
+    thread has ended; at exit the process waits (up to 5 s) for what it handed over."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._waits_at_exit = False
 
     def submit(self, messages: list[tuple[str, dict]]) -> None:
         loop, queue = self._running()
@@ -65,7 +67,8 @@ class _Publisher:
 
     def _running(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
         with self._lock:
-            if self._loop is None or self._queue is None or self._pid != os.getpid():
+            alive = self._thread is not None and self._thread.is_alive()
+            if self._loop is None or self._queue is None or self._pid != os.getpid() or not alive:
                 loop = asyncio.new_event_loop()
                 queue: asyncio.Queue = asyncio.Queue()
                 started = threading.Event()
@@ -73,13 +76,19 @@ class _Publisher:
                 def run() -> None:
                     asyncio.set_event_loop(loop)
                     loop.call_soon(started.set)
-                    loop.run_until_complete(self._drain(queue))
+                    try:
+                        loop.run_until_complete(self._drain(queue))
+                    except BaseException:  # the next push starts a new publisher
+                        logger.warning("the WebSocket publisher thread stopped", exc_info=True)
 
-                threading.Thread(target=run, name="gongzhi-push", daemon=True).start()
+                thread = threading.Thread(target=run, name="gongzhi-push", daemon=True)
+                thread.start()
                 started.wait(timeout=5)
-                self._loop, self._queue, self._pid = loop, queue, os.getpid()
-                # a command or job that pushes and then exits still delivers what it handed over
-                atexit.register(self.wait)
+                self._loop, self._queue, self._pid, self._thread = loop, queue, os.getpid(), thread
+                if not self._waits_at_exit:
+                    # a command or job that pushes and then exits still delivers what it handed over
+                    atexit.register(self.wait)
+                    self._waits_at_exit = True
             return self._loop, self._queue
 
     @staticmethod

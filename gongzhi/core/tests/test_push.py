@@ -56,6 +56,29 @@ def _failure_is_contained(monkeypatch):
     assert async_to_sync(layer.receive)(channel)["payload"]["n"] == "kept"
 
 
+def test_a_publisher_thread_that_ended_is_started_again():
+    in_thread(_restarted)
+
+
+def _restarted():
+    import time
+
+    layer, channel = _listen(consumers.user_group(4545))
+    consumers.notify_user(4545, {"type": "test", "n": 1})
+    assert consumers.wait_for_pushes(timeout=5)
+    old = consumers._publisher._thread
+    consumers._publisher._loop.call_soon_threadsafe(consumers._publisher._loop.stop)
+    for _ in range(100):
+        if not old.is_alive():
+            break
+        time.sleep(0.02)
+    assert not old.is_alive()
+    consumers.notify_user(4545, {"type": "test", "n": 2})
+    assert consumers.wait_for_pushes(timeout=5)
+    assert consumers._publisher._thread is not old and consumers._publisher._thread.is_alive()
+    assert [async_to_sync(layer.receive)(channel)["payload"]["n"] for _ in range(2)] == [1, 2]
+
+
 def test_under_asgi_the_push_is_sent_before_it_returns():
     in_thread(_inline_under_asgi)
 
