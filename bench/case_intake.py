@@ -674,13 +674,7 @@ def server_command(opts, host: str, port: int) -> list[str]:
                "--log-level", "warning", "--no-ws"]  # fmt: skip
     if interface == "wsgi":
         command += ["--blocking-threads", str(opts.threads)]
-    else:
-        command += ["--no-lifespan"] if "--no-lifespan" in granian_help() else []
     return [*command, app]
-
-
-def granian_help() -> str:
-    return subprocess.run([GRANIAN, "--help"], capture_output=True, text=True).stdout
 
 
 def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float = 60) -> None:

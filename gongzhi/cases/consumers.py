@@ -14,8 +14,6 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .notify import district_group, street_group
 
-NODE_LEVELS = ("district", "street", "community")
-
 
 def _street_ids(user) -> list[int]:
     from gongzhi.territory.models import Street
@@ -26,10 +24,9 @@ def _street_ids(user) -> list[int]:
 def _node_subscription(user, level: str, pk: int) -> tuple[list[str], int | None] | None:
     """The groups to join for a node in the user's scope, and the community to keep (or None);
     None when the node is out of scope or does not exist."""
-    from gongzhi.territory.models import Community, District, Street
+    from gongzhi.command.figures import node_in_scope
 
-    model = {"district": District, "street": Street, "community": Community}[level]
-    node = model.objects.restrict(user, "view", app="cases").filter(pk=pk).first()
+    node = node_in_scope(user, level, pk)
     if node is None:
         return None
     if level == "district":
@@ -41,12 +38,14 @@ def _node_subscription(user, level: str, pk: int) -> tuple[list[str], int | None
 
 def _node_params(query_string: bytes) -> tuple[str, int] | None:
     """(level, id) from the query string, or None when it names no node; ValueError when malformed."""
+    from gongzhi.command.figures import LEVELS
+
     params = parse_qs(query_string.decode("latin-1"))
     level = (params.get("level") or [""])[0]
     raw = (params.get("id") or [""])[0]
     if not level and not raw:
         return None
-    if level not in NODE_LEVELS or not raw.isdigit() or len(raw) > 9:
+    if level not in LEVELS or not raw.isdigit() or len(raw) > 9:
         raise ValueError(query_string)
     return level, int(raw)
 

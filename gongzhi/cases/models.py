@@ -225,6 +225,11 @@ REPORTED_COVER = ["state", "category", "channel", "community", "grid", "first_di
 CLOSED_COVER = ["state", "satisfaction"]
 
 
+def case_number(pk: int, local_day) -> str:
+    """案卷号 from the id and the local date (or local time) of the report: 20261201-000123."""
+    return f"{local_day:%Y%m%d}-{pk:06d}"
+
+
 class Case(TimeStampedModel):
     """民情事项 (案卷): one resident's matter from intake to rating."""
 
@@ -402,7 +407,7 @@ class Case(TimeStampedModel):
             return ""
         from django.utils import timezone
 
-        return f"{timezone.localtime(self.reported_at):%Y%m%d}-{self.pk:06d}"
+        return case_number(self.pk, timezone.localtime(self.reported_at))
 
     @property
     def is_open(self) -> bool:

@@ -39,12 +39,6 @@ def _push(user_ids: list[int], payload: dict) -> None:
     push_many([(user_group(uid), payload) for uid in user_ids])
 
 
-def _push_street(street_id: int, payload: dict) -> None:
-    from gongzhi.core.consumers import push
-
-    push(street_group(street_id), payload)
-
-
 def _push_live(street_id: int, district_id: int, payload: dict) -> None:
     """The street's and the district's live groups, in one hop to the channel layer."""
     from gongzhi.core.consumers import push_many

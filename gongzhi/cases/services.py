@@ -232,16 +232,20 @@ def resolve_address(address: str) -> Location | None:
 
 # the columns of a compound and of its buildings that placing a case reads (routing reads the
 # compound's property management and owners' organisation); the others load on access
-COMPOUND_PLACE_FIELDS = ("id", "name", "grid_id", "centroid_lon", "centroid_lat", "property_management",
-                         "owners_organisation")  # fmt: skip
-BUILDING_PLACE_FIELDS = ("id", "name", "compound_id", "grid_id", "lon", "lat")
+def _model_order(model, names: tuple[str, ...]) -> list[str]:
+    """`names` in the order of the model's columns (the order Model.from_db expects values in)."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname in names]
+
+
+COMPOUND_PLACE_FIELDS = _model_order(Compound, ("id", "name", "grid_id", "centroid_lon", "centroid_lat",
+                                                "property_management", "owners_organisation"))  # fmt: skip
+BUILDING_PLACE_FIELDS = _model_order(Building, ("id", "name", "compound_id", "grid_id", "lon", "lat"))
 
 
 def _compound_place(compound_id: int) -> tuple[Compound, list[Building]]:
     """A compound and its buildings as placing a case needs them, from the configuration cache
     (no query once cached): fresh instances on every call, built from the cached rows."""
-    compound_fields = _model_order(Compound, COMPOUND_PLACE_FIELDS)
-    building_fields = _model_order(Building, BUILDING_PLACE_FIELDS)
+    compound_fields, building_fields = COMPOUND_PLACE_FIELDS, BUILDING_PLACE_FIELDS
 
     def build():
         row = Compound.objects.filter(pk=compound_id).values_list(*compound_fields).get()
@@ -251,11 +255,6 @@ def _compound_place(compound_id: int) -> tuple[Compound, list[Building]]:
     row, rows = _cached(f"compound_place:{compound_id}", build)
     compound = Compound.from_db("default", compound_fields, row)
     return compound, [Building.from_db("default", building_fields, r) for r in rows]
-
-
-def _model_order(model, names: tuple[str, ...]) -> list[str]:
-    """`names` in the order of the model's columns (the order Model.from_db expects values in)."""
-    return [f.attname for f in model._meta.concrete_fields if f.attname in names]
 
 
 BUILDING_METRES = 30.0

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.cases.choices import Category, Channel, SlaPhase, State, Tier, WhistleReason
-from gongzhi.cases.models import OPEN_STATES, Case, CaseEvent, Whistle
+from gongzhi.cases.models import OPEN_STATES, Case, CaseEvent, Whistle, case_number
 from gongzhi.cases.services import due_soon_q, overdue_q
 from gongzhi.territory.models import Community, District, Grid, Street
 
@@ -96,11 +96,6 @@ def local_day(now: datetime.datetime) -> tuple[datetime.date, datetime.datetime,
 
 def day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz())
-
-
-def case_number(pk: int, reported_at: datetime.datetime) -> str:
-    """案卷号 as `Case.number` writes it, from the values alone (no model instance needed)."""
-    return f"{reported_at.astimezone(tz()):%Y%m%d}-{pk:06d}"
 
 
 # -- where ----------------------------------------------------------------------------------------
@@ -353,7 +348,7 @@ def map_data(
             "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
             "properties": {
                 "id": pk,
-                "number": f"{day:%Y%m%d}-{pk:06d}",
+                "number": case_number(pk, day),
                 "category": category,
                 "state": state,
                 "sla": SLA_CLASSES[rank],
@@ -537,7 +532,7 @@ def feed(user, node, *, now: datetime.datetime, after: int | None = None, limit:
                 "type": kind,
                 "label": str(FEED_LABELS[kind]),
                 "case": row["case_id"],
-                "number": case_number(row["case_id"], row["case__reported_at"]),
+                "number": case_number(row["case_id"], row["case__reported_at"].astimezone(tz())),
                 "text": _feed_text(row["action"], row),
                 "time": row["time"].isoformat(),
                 "url": reverse("cases:detail", args=[row["case_id"]]),

@@ -13,7 +13,6 @@ import threading
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +130,11 @@ def push_many(messages: list[tuple[str, dict]]) -> None:
     Under an ASGI server (the request's synchronous code runs in a thread beside the server's loop)
     the sends go to that loop through `async_to_sync`, before this returns. From a plain thread (a
     WSGI server's, the task worker's, a command's) the batch goes to the process's publisher
-    thread and this returns at once; `wait_for_pushes()` waits until it is sent.
-    GONGZHI_PUSH_INLINE (settings) makes every push inline."""
+    thread and this returns at once; `wait_for_pushes()` waits until it is sent."""
     if not messages:
         return
     try:
-        if getattr(settings, "GONGZHI_PUSH_INLINE", False) or _under_asgi():
+        if _under_asgi():
             _send_inline(messages)
         else:
             _publisher.submit(list(messages))

@@ -46,6 +46,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gongzhi.cases.models import case_number
+
 from .plan import apportion, split_rect, west_east_north_south
 
 UTC = datetime.UTC
@@ -1483,7 +1485,7 @@ class _Case:
         self.clock = clock
         # emergencies and urgent matters run on natural time, the rest on office hours
         self.natural = policy.resolve.unit.value in ("minutes", "hours", "days")
-        self.number = f"{datetime.datetime.fromtimestamp(reported, tz):%Y%m%d}-{case_id:06d}"
+        self.number = case_number(case_id, datetime.datetime.fromtimestamp(reported, tz))
         self.state = "reported"
         self.times: dict[str, int] = {}
         self.events: list[tuple] = []

@@ -740,12 +740,12 @@ class _Squeeze(_Search):
         over = max(0.0, lh - 1.0) + max(0.0, la - 1.0)
         return self.OVERFLOW_WEIGHT * over + lh * lh + la * la
 
+    def over(self, hh: float, area: float) -> float:
+        """How far a grid with these totals is over its limits (0 when it fits)."""
+        return max(0.0, hh / self.limits.max_households - 1.0) + max(0.0, area / self.area_cap - 1.0)
+
     def overflow(self) -> float:
-        return sum(
-            max(0.0, self.hh[g] - self.limits.max_households) / self.limits.max_households
-            + max(0.0, self.area[g] - self.area_cap) / self.area_cap
-            for g in self.members
-        )
+        return sum(self.over(self.hh[g], self.area[g]) for g in self.members)
 
     def dissolve(self, victim: int) -> bool:
         """Hand every unit of `victim` to a touching grid (the cheapest), from its edge inwards;
@@ -774,13 +774,9 @@ class _Squeeze(_Search):
     def anneal(self, steps: int, t_start: float = 0.05, t_end: float = 0.002) -> bool:
         """Simulated annealing on the overflow: a unit on an edge goes to a touching grid, or two
         touching units of different grids change places."""
-        H, A = self.limits.max_households, self.area_cap
-        units, rng, owner, members = self.units, self.rng, self.owner, self.members
+        units, rng, owner, members, over = self.units, self.rng, self.owner, self.members, self.over
         hh_u, area_u = units.households, units.area
         n = len(hh_u)
-
-        def over(h: float, a: float) -> float:
-            return max(0.0, h / H - 1.0) + max(0.0, a / A - 1.0)
 
         def connected(g: int, without: int, plus: int) -> bool:
             rest = (members[g] - {without}) | {plus}

@@ -22,14 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
-@pytest.fixture(autouse=True)
-def fresh_content_types():
-    """Content types cached by earlier tests may name rows their rolled-back transactions removed."""
-    from django.contrib.contenttypes.models import ContentType
-
-    ContentType.objects.clear_cache()
-
-
 async def cookie_for(user):
     from django.test import Client
 
